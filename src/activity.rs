@@ -1,0 +1,298 @@
+//! Activities and their outcome: the rules' classification combined with any
+//! manual level the portfolio carries.
+//!
+//! A `level` column lets a coordinator override the rules for a row. The
+//! manual value wins (`source = manual`), but the rules still run, so a
+//! disagreement is reported rather than hidden.
+
+use serde::Serialize;
+
+use crate::classify::{Category, Classification, Classifier, Scratch, Target};
+use crate::rules::RuleSet;
+use crate::text::normalize;
+
+/// A level label as people write it: `5`, `L5`, `Level 5`, a level's name,
+/// `response` or `none`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Label {
+    Level(u8),
+    Response,
+    None,
+}
+
+impl Label {
+    pub fn category(self) -> Category {
+        match self {
+            Label::Level(_) => Category::Prevention,
+            Label::Response => Category::Response,
+            Label::None => Category::Unclassified,
+        }
+    }
+
+    pub fn level(self) -> Option<u8> {
+        match self {
+            Label::Level(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The label of a classification (unclassified reads as `none`).
+    pub fn of(c: &Classification) -> Label {
+        match (c.category, c.level) {
+            (Category::Prevention, Some(n)) => Label::Level(n),
+            (Category::Response, _) => Label::Response,
+            _ => Label::None,
+        }
+    }
+
+    pub fn display(self) -> String {
+        match self {
+            Label::Level(n) => format!("level {n}"),
+            Label::Response => "response".into(),
+            Label::None => "none".into(),
+        }
+    }
+}
+
+/// The accepted ways to write a level, for error messages.
+pub const LABEL_FORMS: &str = "1-6, L1-L6, \"Level 1\"-\"Level 6\", a level name, \"response\" or \"none\"";
+
+/// Parses a level label; `Ok(None)` for a blank cell.
+pub fn parse_label(value: &str, rules: &RuleSet) -> Result<Option<Label>, String> {
+    let key = normalize(value);
+    if key.is_empty() {
+        return Ok(None);
+    }
+    let compact: String = key.chars().filter(|c| !c.is_whitespace()).collect();
+    let digits = compact
+        .strip_prefix("level")
+        .or_else(|| compact.strip_prefix("lvl"))
+        .or_else(|| compact.strip_prefix('l'))
+        .unwrap_or(&compact);
+    if let Ok(n) = digits.parse::<u8>() {
+        return if (1..=6).contains(&n) { Ok(Some(Label::Level(n))) } else { Err(format!("level {n} is outside 1-6")) };
+    }
+    match compact.as_str() {
+        "response" | "afterharm" | "afterharmresponse" | "r" => return Ok(Some(Label::Response)),
+        "none" | "na" | "n" | "neither" | "notprevention" | "other" => return Ok(Some(Label::None)),
+        _ => {}
+    }
+    for level in &rules.levels {
+        for name in [&level.name, &level.short] {
+            if normalize(name) == key {
+                return Ok(Some(Label::Level(level.number)));
+            }
+        }
+    }
+    if normalize(&rules.response.name) == key {
+        return Ok(Some(Label::Response));
+    }
+    let near = rules
+        .levels
+        .iter()
+        .flat_map(|l| [(l.name.as_str(), l.number), (l.short.as_str(), l.number)])
+        .filter(|(name, _)| crate::text::levenshtein(&normalize(name), &key) <= 3)
+        .map(|(name, n)| format!(" (did you mean level {n}, \"{name}\"?)"))
+        .next()
+        .unwrap_or_default();
+    Err(format!("{value:?} is not a level{near}; use {LABEL_FORMS}"))
+}
+
+/// Where an activity's level came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Rules,
+    Manual,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Rules => "rules",
+            Source::Manual => "manual",
+        }
+    }
+}
+
+/// One activity row as read from a portfolio.
+#[derive(Debug, Clone, Default)]
+pub struct Activity {
+    /// 1-based data row number (the header is row 0).
+    pub row: u64,
+    /// Physical line in the file where the row starts.
+    pub line: u64,
+    /// The `id` column, or the row number.
+    pub id: String,
+    /// The text to classify (title and description joined).
+    pub text: String,
+    pub manual: Option<Label>,
+}
+
+/// An activity's final placement.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub classification: Classification,
+    pub level: Option<u8>,
+    pub category: Category,
+    pub source: Source,
+    /// With a manual level: what the rules said, when it differs.
+    pub rules_said: Option<Label>,
+}
+
+impl Outcome {
+    pub fn label(&self) -> Label {
+        match (self.category, self.level) {
+            (Category::Prevention, Some(n)) => Label::Level(n),
+            (Category::Response, _) => Label::Response,
+            _ => Label::None,
+        }
+    }
+
+    /// A note for output: disagreement with a manual level, or why a row is unclassified.
+    pub fn note(&self) -> String {
+        if let Some(said) = self.rules_said {
+            return format!("manual {}; rules say {}", self.label().display(), said.display());
+        }
+        match (self.category, self.classification.reason) {
+            (Category::Unclassified, Some(reason)) if self.source == Source::Rules => reason.to_string(),
+            _ => String::new(),
+        }
+    }
+}
+
+/// Classifies an activity and applies its manual level, if any.
+pub fn assign(classifier: &Classifier, activity: &Activity, scratch: &mut Scratch) -> Outcome {
+    let classification = classifier.classify_with(&activity.text, scratch);
+    match activity.manual {
+        Some(manual) => {
+            let rules = Label::of(&classification);
+            Outcome {
+                level: manual.level(),
+                category: manual.category(),
+                source: Source::Manual,
+                rules_said: (rules != manual).then_some(rules),
+                classification,
+            }
+        }
+        None => Outcome {
+            level: classification.level,
+            category: classification.category,
+            source: Source::Rules,
+            rules_said: None,
+            classification,
+        },
+    }
+}
+
+/// Short label of what a term scores for: `L5`, `response`, `other`, `tag:demand`.
+pub fn target_label(target: Target, rules: &RuleSet) -> String {
+    match target {
+        Target::Level(n) => format!("L{n}"),
+        Target::Response => "response".into(),
+        Target::Other => "other".into(),
+        Target::Tag(i) => format!("tag:{}", rules.tags.get(i).map_or("?", |t| t.id.as_str())),
+    }
+}
+
+/// The counted terms of a classification, tags left out:
+/// `L5 adopt*; L5 policy; response hotline`.
+pub fn matched_text(c: &Classification, classifier: &Classifier, rules: &RuleSet) -> String {
+    let mut out = String::new();
+    for m in c.matched.iter().filter(|m| !matches!(m.target, Target::Tag(_))) {
+        if !out.is_empty() {
+            out.push_str("; ");
+        }
+        out.push_str(&target_label(m.target, rules));
+        out.push(' ');
+        out.push_str(classifier.term_text(m.term));
+    }
+    out
+}
+
+/// Tag ids of a classification, `;`-separated.
+pub fn tags_text(c: &Classification, rules: &RuleSet) -> String {
+    c.tags.iter().filter_map(|i| rules.tags.get(*i)).map(|t| t.id.as_str()).collect::<Vec<_>>().join(";")
+}
+
+/// Where every row went: the sums always hold
+/// (`rows = prevention + response + unclassified + blank`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Accounting {
+    pub rows: u64,
+    pub prevention: u64,
+    pub response: u64,
+    pub unclassified: u64,
+    pub blank_skipped: u64,
+}
+
+impl Accounting {
+    pub fn add(&mut self, category: Category) {
+        self.rows += 1;
+        match category {
+            Category::Prevention => self.prevention += 1,
+            Category::Response => self.response += 1,
+            Category::Unclassified => self.unclassified += 1,
+        }
+    }
+
+    pub fn add_blank(&mut self, n: u64) {
+        self.rows += n;
+        self.blank_skipped += n;
+    }
+
+    pub fn merge(&mut self, other: &Accounting) {
+        self.rows += other.rows;
+        self.prevention += other.prevention;
+        self.response += other.response;
+        self.unclassified += other.unclassified;
+        self.blank_skipped += other.blank_skipped;
+    }
+
+    /// `N rows read: a prevention, b response, c unclassified, d blank skipped`.
+    pub fn line(&self) -> String {
+        format!(
+            "{} rows read: {} prevention, {} response, {} unclassified, {} blank skipped",
+            self.rows, self.prevention, self.response, self.unclassified, self.blank_skipped
+        )
+    }
+
+    pub fn balanced(&self) -> bool {
+        self.rows == self.prevention + self.response + self.unclassified + self.blank_skipped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_in_every_accepted_form() {
+        let rules = crate::rules::builtin().unwrap();
+        for s in ["5", "L5", "l5", "Level 5", "level-5", "LEVEL5", "Changing Organizational Practices", "organizational practice"] {
+            assert_eq!(parse_label(s, &rules), Ok(Some(Label::Level(5))), "{s}");
+        }
+        assert_eq!(parse_label("Response", &rules), Ok(Some(Label::Response)));
+        assert_eq!(parse_label("none", &rules), Ok(Some(Label::None)));
+        assert_eq!(parse_label("  ", &rules), Ok(None));
+        assert!(parse_label("7", &rules).unwrap_err().contains("outside 1-6"));
+        let err = parse_label("Changing Organisational Practise", &rules).unwrap_err();
+        assert!(err.contains("did you mean level 5"), "{err}");
+        assert!(parse_label("maybe", &rules).unwrap_err().contains("use 1-6"));
+    }
+
+    #[test]
+    fn manual_level_wins_and_disagreement_is_kept() {
+        let rules = crate::rules::builtin().unwrap();
+        let c = Classifier::new(&rules).unwrap();
+        let mut s = Scratch::default();
+        let a = Activity { text: "Testify for a state bill".into(), manual: Some(Label::Level(2)), ..Default::default() };
+        let o = assign(&c, &a, &mut s);
+        assert_eq!((o.level, o.source), (Some(2), Source::Manual));
+        assert_eq!(o.rules_said, Some(Label::Level(6)));
+        assert_eq!(o.note(), "manual level 2; rules say level 6");
+        let a = Activity { text: "Testify for a state bill".into(), manual: Some(Label::Level(6)), ..Default::default() };
+        assert_eq!(assign(&c, &a, &mut s).rules_said, None);
+    }
+}

@@ -1,0 +1,699 @@
+//! The classifier: activity text → Spectrum level, response, or unclassified.
+//!
+//! Pure code: no I/O, no printing. A [`Classifier`] is compiled once from a
+//! [`RuleSet`]; every phrase term, exclusion phrase and proximity-pair part of
+//! every level, the response category and every tag goes into **one**
+//! Aho-Corasick automaton, so a row's text is scanned once whatever the number
+//! of terms. `re:` terms are compiled into one `RegexSet`, also one pass.
+//!
+//! Scoring, in order:
+//! 1. The text is normalized (see [`crate::text`]); a phrase matches only on
+//!    whole words, and a trailing `*` lets the last word continue.
+//! 2. A match inside an `exclude` phrase of the same level/category is dropped
+//!    (`policy` inside `privacy policy`).
+//! 3. Where a longer term covers a shorter one (`task force` over `force`),
+//!    only the longer counts, whichever level each belongs to — no double
+//!    counting. Terms matching the very same words both count.
+//! 4. A level's score is the sum of the weights of the *distinct* terms it
+//!    matched (a term said three times counts once).
+//! 5. Response wins only when its score exceeds every level's. Otherwise the
+//!    highest-scoring level wins; a tie goes to the level whose longest
+//!    matched term is longer (more specific), then to the **lower** level —
+//!    ties never resolve upward toward levels 5–6.
+//! 6. Confidence is the margin between the top two scores relative to the
+//!    top, discounted when the top score is under 2 (one weak term):
+//!    `(top − second) / top × min(1, top / 2)`.
+//! 7. Other levels scoring at least half the winner's score are listed as
+//!    `also`. Tags are secondary labels: any tag term that matches sets it.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::RegexSet;
+use serde::Serialize;
+
+use crate::rules::{Pattern, RuleSet, Term, parse_pattern};
+use crate::text::normalize_into;
+
+/// What a term scores for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Target {
+    Level(u8),
+    Response,
+    /// Neither prevention nor response (fundraising, administration).
+    Other,
+    Tag(usize),
+}
+
+/// The broad outcome for one activity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    Prevention,
+    Response,
+    Unclassified,
+}
+
+impl Category {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Prevention => "prevention",
+            Category::Response => "response",
+            Category::Unclassified => "unclassified",
+        }
+    }
+}
+
+/// A distinct term that counted toward a score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Matched {
+    pub term: usize,
+    pub target: Target,
+    pub weight: f64,
+}
+
+/// A term that matched the text but did not count, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dropped {
+    pub term: usize,
+    pub target: Target,
+    /// The exclusion phrase or the longer term that covered it.
+    pub by: String,
+    pub excluded: bool,
+}
+
+/// The classifier's answer for one text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Classification {
+    pub level: Option<u8>,
+    pub category: Category,
+    /// Other levels scoring at least half the winner's score.
+    pub also: Vec<u8>,
+    /// Indexes into the rule set's tags.
+    pub tags: Vec<usize>,
+    pub scores: [f64; 6],
+    pub response_score: f64,
+    pub other_score: f64,
+    /// Length of each level's longest matched term (tie-break by specificity).
+    pub specificity: [usize; 6],
+    pub matched: Vec<Matched>,
+    pub dropped: Vec<Dropped>,
+    /// 0–1; see the module documentation.
+    pub confidence: f64,
+    /// Why nothing was assigned, for unclassified rows.
+    pub reason: Option<&'static str>,
+}
+
+impl Classification {
+    fn empty(reason: &'static str) -> Self {
+        Classification {
+            level: None,
+            category: Category::Unclassified,
+            also: Vec::new(),
+            tags: Vec::new(),
+            scores: [0.0; 6],
+            response_score: 0.0,
+            other_score: 0.0,
+            specificity: [0; 6],
+            matched: Vec::new(),
+            dropped: Vec::new(),
+            confidence: 0.0,
+            reason: Some(reason),
+        }
+    }
+}
+
+/// Reason given for an empty or whitespace-only text.
+pub const REASON_EMPTY: &str = "empty text";
+/// Reason given when no term matched.
+pub const REASON_NO_MATCH: &str = "no rule terms matched";
+/// Reason given when the text reads as neither prevention nor response.
+pub const REASON_OTHER: &str = "reads as neither prevention nor response";
+/// Reason given when terms matched but every one was excluded.
+pub const REASON_EXCLUDED: &str = "every match was excluded";
+
+#[derive(Debug, Clone)]
+struct TermInfo {
+    target: Target,
+    display: String,
+    weight: f64,
+    specificity: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum EntryKind {
+    Term(usize),
+    Exclude(Target, usize),
+    NearPart { near: usize, side: u8 },
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    kind: EntryKind,
+    prefix: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Near {
+    term: usize,
+    within: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    kind: EntryKind,
+    start: usize,
+    end: usize,
+}
+
+/// Reusable buffers so classifying many rows does not allocate per row.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    norm: String,
+    hits: Vec<Hit>,
+    counted: Vec<bool>,
+}
+
+/// A rule set compiled for matching.
+#[derive(Debug, Clone)]
+pub struct Classifier {
+    ac: Option<AhoCorasick>,
+    entries: Vec<Vec<Entry>>,
+    terms: Vec<TermInfo>,
+    excludes: Vec<String>,
+    regex: Option<RegexSet>,
+    regex_terms: Vec<usize>,
+    nears: Vec<Near>,
+}
+
+impl Classifier {
+    /// Compiles every term of `rules` into one automaton (and one `RegexSet`
+    /// for `re:` terms). Rule sets are validated when loaded, so this only
+    /// fails on limits of the underlying automata.
+    pub fn new(rules: &RuleSet) -> anyhow::Result<Self> {
+        let mut b = Compiler::default();
+        for level in &rules.levels {
+            let t = Target::Level(level.number);
+            b.add_terms(t, &level.terms);
+            b.add_excludes(t, &level.exclude);
+        }
+        b.add_terms(Target::Response, &rules.response.terms);
+        b.add_excludes(Target::Response, &rules.response.exclude);
+        b.add_terms(Target::Other, &rules.other.terms);
+        b.add_excludes(Target::Other, &rules.other.exclude);
+        for (i, tag) in rules.tags.iter().enumerate() {
+            b.add_terms(Target::Tag(i), &tag.terms);
+            b.add_excludes(Target::Tag(i), &tag.exclude);
+        }
+        let ac = if b.patterns.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::Standard)
+                    .build(&b.patterns)
+                    .map_err(|e| anyhow::anyhow!("cannot compile rule terms: {e}"))?,
+            )
+        };
+        let regex = if b.regexes.is_empty() {
+            None
+        } else {
+            Some(RegexSet::new(&b.regexes).map_err(|e| anyhow::anyhow!("cannot compile `re:` terms: {e}"))?)
+        };
+        Ok(Classifier {
+            ac,
+            entries: b.entries,
+            terms: b.terms,
+            excludes: b.excludes,
+            regex,
+            regex_terms: b.regex_terms,
+            nears: b.nears,
+        })
+    }
+
+    /// How a term reads in reports (`adopt*`, `train* near staff (within 5)`).
+    pub fn term_text(&self, term: usize) -> &str {
+        &self.terms[term].display
+    }
+
+    /// Number of compiled terms (levels, response and tags).
+    pub fn term_count(&self) -> usize {
+        self.terms.len()
+    }
+
+    /// Target and weight of a compiled term.
+    pub fn term_target(&self, term: usize) -> (Target, f64) {
+        (self.terms[term].target, self.terms[term].weight)
+    }
+
+    /// Classifies one text. Convenience wrapper over [`Classifier::classify_with`].
+    pub fn classify(&self, text: &str) -> Classification {
+        self.classify_with(text, &mut Scratch::default())
+    }
+
+    /// Classifies one text, reusing `scratch` between calls.
+    pub fn classify_with(&self, text: &str, scratch: &mut Scratch) -> Classification {
+        normalize_into(text, &mut scratch.norm);
+        if scratch.norm.is_empty() {
+            return Classification::empty(REASON_EMPTY);
+        }
+        self.collect_hits(scratch);
+        let norm = &scratch.norm;
+        let hits = &scratch.hits;
+
+        let mut out = Classification::empty(REASON_NO_MATCH);
+        scratch.counted.clear();
+        scratch.counted.resize(self.terms.len(), false);
+        let mut any_hit = false;
+
+        // Phrase terms: exclusions, then containment.
+        for (i, h) in hits.iter().enumerate() {
+            let EntryKind::Term(term) = h.kind else { continue };
+            any_hit = true;
+            let target = self.terms[term].target;
+            if let Some(by) = hits.iter().find_map(|x| match x.kind {
+                EntryKind::Exclude(t, ex) if t == target && x.start <= h.start && x.end >= h.end => Some(ex),
+                _ => None,
+            }) {
+                push_dropped(&mut out.dropped, term, target, self.excludes[by].clone(), true);
+                continue;
+            }
+            if !matches!(target, Target::Tag(_))
+                && let Some(longer) = hits.iter().enumerate().find_map(|(j, x)| match x.kind {
+                    EntryKind::Term(other)
+                        if j != i
+                            && !matches!(self.terms[other].target, Target::Tag(_))
+                            && x.start <= h.start
+                            && x.end >= h.end
+                            && x.end - x.start > h.end - h.start
+                            && !self.excluded(hits, other, x) =>
+                    {
+                        Some(other)
+                    }
+                    _ => None,
+                })
+            {
+                push_dropped(&mut out.dropped, term, target, self.terms[longer].display.clone(), false);
+                continue;
+            }
+            scratch.counted[term] = true;
+        }
+
+        // Proximity pairs.
+        for (n, near) in self.nears.iter().enumerate() {
+            let parts = |side: u8| {
+                hits.iter().filter(move |h| matches!(h.kind, EntryKind::NearPart { near, side: s } if near == n && s == side))
+            };
+            let found = parts(0).any(|a| {
+                let ta = word_index(norm, a.start);
+                parts(1).any(|b| word_index(norm, b.start).abs_diff(ta) <= near.within as usize)
+            });
+            if found {
+                any_hit = true;
+                scratch.counted[near.term] = true;
+            }
+        }
+
+        // Regular-expression terms.
+        if let Some(set) = &self.regex {
+            for i in set.matches(norm).iter() {
+                any_hit = true;
+                scratch.counted[self.regex_terms[i]] = true;
+            }
+        }
+
+        for (term, _) in scratch.counted.iter().enumerate().filter(|(_, c)| **c) {
+            let info = &self.terms[term];
+            match info.target {
+                Target::Level(n) => {
+                    let i = usize::from(n) - 1;
+                    out.scores[i] += info.weight;
+                    out.specificity[i] = out.specificity[i].max(info.specificity);
+                }
+                Target::Response => out.response_score += info.weight,
+                Target::Other => out.other_score += info.weight,
+                Target::Tag(t) => {
+                    if !out.tags.contains(&t) {
+                        out.tags.push(t);
+                    }
+                }
+            }
+            out.matched.push(Matched { term, target: info.target, weight: info.weight });
+        }
+        out.dropped.retain(|d| !scratch.counted[d.term]);
+        out.tags.sort_unstable();
+        out.matched.sort_by(|a, b| a.target.cmp(&b.target).then(a.term.cmp(&b.term)));
+        decide(&mut out, any_hit);
+        out
+    }
+
+    fn excluded(&self, hits: &[Hit], term: usize, h: &Hit) -> bool {
+        let target = self.terms[term].target;
+        hits.iter().any(|x| matches!(x.kind, EntryKind::Exclude(t, _) if t == target && x.start <= h.start && x.end >= h.end))
+    }
+
+    fn collect_hits(&self, scratch: &mut Scratch) {
+        scratch.hits.clear();
+        let Some(ac) = &self.ac else { return };
+        let norm = scratch.norm.as_str();
+        let bytes = norm.as_bytes();
+        for m in ac.find_overlapping_iter(norm) {
+            let (start, end) = (m.start(), m.end());
+            if start > 0 && bytes[start - 1] != b' ' {
+                continue;
+            }
+            let whole = end == bytes.len() || bytes[end] == b' ';
+            let word_end = if whole { end } else { bytes[end..].iter().position(|b| *b == b' ').map_or(bytes.len(), |p| end + p) };
+            for entry in &self.entries[m.pattern().as_usize()] {
+                if entry.prefix {
+                    scratch.hits.push(Hit { kind: entry.kind, start, end: word_end });
+                } else if whole {
+                    scratch.hits.push(Hit { kind: entry.kind, start, end });
+                }
+            }
+        }
+    }
+}
+
+fn push_dropped(dropped: &mut Vec<Dropped>, term: usize, target: Target, by: String, excluded: bool) {
+    if !dropped.iter().any(|d| d.term == term) {
+        dropped.push(Dropped { term, target, by, excluded });
+    }
+}
+
+/// Index of the word starting at byte `start` in normalized text.
+fn word_index(norm: &str, start: usize) -> usize {
+    norm.as_bytes()[..start].iter().filter(|b| **b == b' ').count()
+}
+
+const EPS: f64 = 1e-9;
+
+/// Picks the winner from the scores; see the module docs for the policy.
+fn decide(out: &mut Classification, any_hit: bool) {
+    let top = out.scores.iter().copied().fold(0.0, f64::max);
+    if out.other_score > top + EPS && out.other_score > out.response_score + EPS {
+        out.reason = Some(REASON_OTHER);
+        return;
+    }
+    if top <= EPS && out.response_score <= EPS {
+        out.reason = Some(if any_hit && !out.dropped.is_empty() && out.matched.is_empty() {
+            REASON_EXCLUDED
+        } else {
+            REASON_NO_MATCH
+        });
+        return;
+    }
+    out.reason = None;
+    let (winner_score, second) = if out.response_score > top + EPS {
+        out.category = Category::Response;
+        (out.response_score, top)
+    } else {
+        let mut best = 0usize;
+        for i in 1..6 {
+            let (s, b) = (out.scores[i], out.scores[best]);
+            // Strictly better score, or equal score with a longer term; equal
+            // on both keeps the lower level.
+            if s > b + EPS || ((s - b).abs() <= EPS && out.specificity[i] > out.specificity[best]) {
+                best = i;
+            }
+        }
+        out.category = Category::Prevention;
+        out.level = Some(best as u8 + 1);
+        let second = out
+            .scores
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != best)
+            .map(|(_, s)| *s)
+            .fold(out.response_score, f64::max);
+        (out.scores[best], second)
+    };
+    let mut also: Vec<u8> = (0..6)
+        .filter(|&i| Some(i as u8 + 1) != out.level && out.scores[i] > EPS && out.scores[i] + EPS >= winner_score / 2.0)
+        .map(|i| i as u8 + 1)
+        .collect();
+    also.sort_by(|a, b| {
+        out.scores[usize::from(*b) - 1].total_cmp(&out.scores[usize::from(*a) - 1]).then(a.cmp(b))
+    });
+    out.also = also;
+    let margin = ((winner_score - second) / winner_score).max(0.0);
+    let confidence = margin * (winner_score / 2.0).min(1.0);
+    out.confidence = (confidence * 100.0).round() / 100.0;
+}
+
+#[derive(Default)]
+struct Compiler {
+    patterns: Vec<String>,
+    index: std::collections::HashMap<String, usize>,
+    entries: Vec<Vec<Entry>>,
+    terms: Vec<TermInfo>,
+    excludes: Vec<String>,
+    regexes: Vec<String>,
+    regex_terms: Vec<usize>,
+    nears: Vec<Near>,
+}
+
+impl Compiler {
+    fn pattern(&mut self, text: &str, entry: Entry) {
+        let id = match self.index.get(text) {
+            Some(id) => *id,
+            None => {
+                self.patterns.push(text.to_string());
+                self.entries.push(Vec::new());
+                self.index.insert(text.to_string(), self.patterns.len() - 1);
+                self.patterns.len() - 1
+            }
+        };
+        self.entries[id].push(entry);
+    }
+
+    fn add_terms(&mut self, target: Target, terms: &[Term]) {
+        for t in terms {
+            let id = self.terms.len();
+            let Ok(pattern) = parse_pattern(&t.text) else { continue };
+            let specificity = match &pattern {
+                Pattern::Phrase { text, .. } => text.len(),
+                Pattern::Regex(re) => re.len(),
+            };
+            self.terms.push(TermInfo { target, display: t.display(), weight: t.weight, specificity });
+            match (&t.near, pattern) {
+                (Some((others, within)), Pattern::Phrase { text, prefix }) => {
+                    let near = self.nears.len();
+                    self.nears.push(Near { term: id, within: *within });
+                    self.pattern(&text, Entry { kind: EntryKind::NearPart { near, side: 0 }, prefix });
+                    let mut longest = 0;
+                    for other in others {
+                        if let Ok(Pattern::Phrase { text: other_text, prefix: other_prefix }) = parse_pattern(other) {
+                            longest = longest.max(other_text.len());
+                            self.pattern(&other_text, Entry { kind: EntryKind::NearPart { near, side: 1 }, prefix: other_prefix });
+                        }
+                    }
+                    self.terms[id].specificity += longest;
+                }
+                (_, Pattern::Phrase { text, prefix }) => self.pattern(&text, Entry { kind: EntryKind::Term(id), prefix }),
+                (_, Pattern::Regex(re)) => {
+                    self.regexes.push(re);
+                    self.regex_terms.push(id);
+                }
+            }
+        }
+    }
+
+    fn add_excludes(&mut self, target: Target, excludes: &[String]) {
+        for e in excludes {
+            if let Ok(Pattern::Phrase { text, prefix }) = parse_pattern(e) {
+                let id = self.excludes.len();
+                self.excludes.push(e.clone());
+                self.pattern(&text, Entry { kind: EntryKind::Exclude(target, id), prefix });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::{RuleSource, load};
+
+    /// A tiny rule set: level n gets `terms[n-1]`.
+    fn rules_with(levels: [&str; 6], response: &str, extra: &str) -> RuleSet {
+        let mut s = String::from("format = 1\nname = \"t\"\nversion = \"1\"\n");
+        for (i, terms) in levels.iter().enumerate() {
+            s.push_str(&format!(
+                "[[level]]\nnumber = {}\nname = \"L\"\nshort = \"s\"\ndescription = \"d\"\nexample = \"e\"\nrecommendation = \"r\"\nterms = [{terms}]\n",
+                i + 1
+            ));
+        }
+        s.push_str(&format!("[response]\nterms = [{response}]\n{extra}"));
+        load(&[RuleSource { name: "t.toml".into(), text: s }]).unwrap()
+    }
+
+    fn classify(rules: &RuleSet, text: &str) -> Classification {
+        Classifier::new(rules).unwrap().classify(text)
+    }
+
+    #[test]
+    fn whole_words_only() {
+        let r = rules_with(["\"art\"", "", "", "", "", ""], "", "");
+        assert_eq!(classify(&r, "An art class").level, Some(1));
+        assert_eq!(classify(&r, "A smart start").level, None);
+        assert_eq!(classify(&r, "Art.").level, Some(1));
+        assert_eq!(classify(&r, "ART-based").level, Some(1));
+    }
+
+    #[test]
+    fn wildcard_matches_word_continuations() {
+        let r = rules_with(["", "", "", "", "", "\"legislat*\""], "", "");
+        assert_eq!(classify(&r, "State legislation passed").level, Some(6));
+        assert_eq!(classify(&r, "legislative agenda").level, Some(6));
+        assert_eq!(classify(&r, "legislat").level, Some(6));
+        assert_eq!(classify(&r, "prelegislative").level, None);
+    }
+
+    #[test]
+    fn phrases_cross_punctuation() {
+        let r = rules_with(["", "", "", "\"task force\"", "", ""], "", "");
+        assert_eq!(classify(&r, "the Task-Force met").level, Some(4));
+        assert_eq!(classify(&r, "task, force").level, Some(4));
+        assert_eq!(classify(&r, "taskforce").level, None);
+    }
+
+    #[test]
+    fn exclusions_drop_contained_matches() {
+        let r = rules_with(["", "", "", "", "\"policy\"", ""], "", "");
+        let mut s = r.clone();
+        s.levels[4].exclude = vec!["privacy policy".into()];
+        let c = classify(&s, "Update the privacy policy on our site");
+        assert_eq!(c.level, None);
+        assert_eq!(c.reason, Some(REASON_EXCLUDED));
+        assert!(c.dropped[0].excluded);
+        assert_eq!(c.dropped[0].by, "privacy policy");
+        // The same term outside the excluded phrase still counts.
+        let c = classify(&s, "privacy policy and a hiring policy");
+        assert_eq!(c.level, Some(5));
+        assert!(c.dropped.is_empty());
+    }
+
+    #[test]
+    fn exclusion_only_covers_its_own_occurrence() {
+        let r = rules_with(["", "", "", "", "\"policy\"", ""], "", "");
+        let mut s = r.clone();
+        s.levels[4].exclude = vec!["privacy policy".into()];
+        // "policy" outside the excluded phrase still counts.
+        let c = classify(&s, "Adopt a policy; update the privacy policy");
+        assert_eq!(c.level, Some(5));
+    }
+
+    #[test]
+    fn longer_term_wins_over_contained_one() {
+        let r = rules_with(["", "", "", "\"task force\"", "\"force\"", ""], "", "");
+        let c = classify(&r, "Join the task force");
+        assert_eq!(c.level, Some(4));
+        assert_eq!(c.scores, [0.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
+        assert_eq!(c.dropped.len(), 1);
+        assert_eq!(c.dropped[0].by, "task force");
+    }
+
+    #[test]
+    fn distinct_terms_count_once() {
+        let r = rules_with(["", "", "", "", "\"policy\", \"protocol\"", ""], "", "");
+        let c = classify(&r, "policy policy policy protocol");
+        assert_eq!(c.scores[4], 2.0);
+    }
+
+    #[test]
+    fn weights_add_up() {
+        let r = rules_with(["\"class\"", "", "", "", "", "{ term = \"ordinance\", weight = 3 }"], "", "");
+        let c = classify(&r, "class about the ordinance");
+        assert_eq!(c.level, Some(6));
+        assert_eq!(c.scores[5], 3.0);
+        assert_eq!(c.also, Vec::<u8>::new());
+    }
+
+    #[test]
+    fn ties_prefer_specific_then_lower_level() {
+        let r = rules_with(["\"teach\"", "", "", "", "", "\"law\""], "", "");
+        // Equal score, "teach" is longer than "law": level 1.
+        assert_eq!(classify(&r, "teach the law").level, Some(1));
+        let r = rules_with(["\"abc\"", "", "", "", "", "\"xyz\""], "", "");
+        // Equal score, equal length: the lower level, never upward.
+        let c = classify(&r, "xyz abc");
+        assert_eq!(c.level, Some(1));
+        assert_eq!(c.also, vec![6]);
+        assert_eq!(c.confidence, 0.0);
+        let r = rules_with(["\"abc\"", "", "", "", "", "\"longer phrase\""], "", "");
+        assert_eq!(classify(&r, "abc longer phrase").level, Some(6), "more specific term wins a tie");
+    }
+
+    #[test]
+    fn response_needs_a_strictly_higher_score() {
+        let r = rules_with(["\"class\"", "", "", "", "", ""], "\"shelter\"", "");
+        let c = classify(&r, "class at the shelter");
+        assert_eq!(c.category, Category::Prevention);
+        assert_eq!(c.level, Some(1));
+        let r = rules_with(["\"class\"", "", "", "", "", ""], "\"shelter\", \"hotline\"", "");
+        let c = classify(&r, "class at the shelter hotline");
+        assert_eq!(c.category, Category::Response);
+        assert_eq!(c.level, None);
+        assert_eq!(c.also, vec![1]);
+    }
+
+    #[test]
+    fn empty_and_unmatched_text() {
+        let r = rules_with(["\"class\"", "", "", "", "", ""], "", "");
+        let c = classify(&r, "   ");
+        assert_eq!((c.category, c.reason), (Category::Unclassified, Some(REASON_EMPTY)));
+        let c = classify(&r, "bake sale");
+        assert_eq!((c.category, c.reason), (Category::Unclassified, Some(REASON_NO_MATCH)));
+    }
+
+    #[test]
+    fn confidence_reflects_margin() {
+        let r = rules_with(["\"a1\", \"a2\", \"a3\"", "\"b1\"", "", "", "", ""], "", "");
+        assert_eq!(classify(&r, "a1").confidence, 0.5);
+        assert_eq!(classify(&r, "a1 a2").confidence, 1.0);
+        assert_eq!(classify(&r, "a1 a2 a3 b1").confidence, 0.67);
+        assert_eq!(classify(&r, "a1 b1").confidence, 0.0);
+    }
+
+    #[test]
+    fn also_lists_levels_at_half_the_top() {
+        let r = rules_with(["\"a1\", \"a2\"", "\"b1\"", "\"c1\"", "", "", ""], "", "");
+        let c = classify(&r, "a1 a2 b1 c1");
+        assert_eq!(c.level, Some(1));
+        assert_eq!(c.also, vec![2, 3]);
+    }
+
+    #[test]
+    fn tags_are_secondary() {
+        let extra = "[[tag]]\nid = \"demand\"\nterms = [\"buyer*\"]\n";
+        let r = rules_with(["\"class\"", "", "", "", "", ""], "", extra);
+        let c = classify(&r, "class for sex buyers");
+        assert_eq!(c.level, Some(1));
+        assert_eq!(c.tags, vec![0]);
+        let c = classify(&r, "buyers");
+        assert_eq!(c.category, Category::Unclassified);
+        assert_eq!(c.tags, vec![0]);
+    }
+
+    #[test]
+    fn regex_and_near_terms() {
+        let r = rules_with(
+            ["", "", "{ term = \"train*\", near = \"nurse*\", within = 3 }", "", "", "\"re:\\\\b(sb|hb|ab) ?\\\\d+\""],
+            "",
+            "",
+        );
+        assert_eq!(classify(&r, "training for school nurses").level, Some(3));
+        assert_eq!(classify(&r, "nurses will attend one very long evening training").level, None);
+        assert_eq!(classify(&r, "Support HB 1234 this session").level, Some(6));
+        assert_eq!(classify(&r, "support hbo").level, None);
+    }
+
+    #[test]
+    fn builtin_rules_pass_fact_sheet_examples() {
+        let rules = crate::rules::builtin().unwrap();
+        let c = Classifier::new(&rules).unwrap();
+        for level in &rules.levels {
+            let got = c.classify(&level.example);
+            assert_eq!(got.level, Some(level.number), "fact sheet example for level {}: {}", level.number, level.example);
+        }
+    }
+}

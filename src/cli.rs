@@ -1,0 +1,227 @@
+//! Command-line interface: clap derive types. Clap types stop here; commands
+//! receive these argument structs and return plain results.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const AFTER_HELP: &str = "\
+Examples:
+  spectrum-audit assess examples/statewide-coalition.csv
+  spectrum-audit assess examples/statewide-coalition.csv --by organization --weight budget --format markdown
+  spectrum-audit classify examples/community-org.csv -o classified.csv
+  spectrum-audit explain \"Adopt a Clean Hotel policy for staff travel\"
+
+Exit codes: 0 ok, 1 error, 2 usage error, 3 score below --fail-under.";
+
+/// Audit a prevention portfolio against the six levels of the Spectrum of Prevention.
+///
+/// Classifies each activity of a spreadsheet or CSV with keyword rules kept in
+/// a rules file, and reports which levels the portfolio covers, where the gaps
+/// are, and how much of it works upstream (levels 5-6: organizational
+/// practices, policy and legislation).
+#[derive(Debug, Parser)]
+#[command(name = "spectrum-audit", version, after_help = AFTER_HELP, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Rules file (repeatable: later files layer over earlier ones).
+    /// Default: ./spectrum-rules.toml if present, else the built-in rules
+    #[arg(long = "rules", value_name = "FILE", global = true, help_heading = "Rules")]
+    pub rules: Vec<PathBuf>,
+
+    /// Print no notes (errors are still printed)
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Report Spectrum coverage, gaps and upstream share for a portfolio
+    Assess(AssessArgs),
+    /// Add the Spectrum level and the evidence for it to every row
+    Classify(ClassifyArgs),
+    /// Show which terms matched a text or row, and why its level won
+    Explain(ExplainArgs),
+    /// Check, test or print rule files
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+/// Options that find the activity text in a portfolio.
+#[derive(Debug, Args, Clone, Default)]
+pub struct InputArgs {
+    /// Column(s) holding the activity text (repeatable; joined in order).
+    /// Default: detected from headers such as activity, description, title
+    #[arg(long, value_name = "COLUMN", help_heading = "Input")]
+    pub text: Vec<String>,
+
+    /// Ignore a `level` column instead of using it as a manual override
+    #[arg(long, help_heading = "Input")]
+    pub no_manual: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ClassifyFormat {
+    /// The input's columns plus spectrum_* columns
+    #[default]
+    Csv,
+    /// One JSON object per row
+    Jsonl,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  spectrum-audit classify examples/community-org.csv
+  spectrum-audit classify portfolio.csv -o classified.csv
+  spectrum-audit classify portfolio.csv --format jsonl --text Program --text Details")]
+pub struct ClassifyArgs {
+    /// Portfolio CSV (`-` for standard input)
+    #[arg(value_name = "FILE")]
+    pub input: PathBuf,
+
+    /// Write here instead of standard output (atomically)
+    #[arg(short, long, value_name = "FILE", help_heading = "Output")]
+    pub output: Option<PathBuf>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t, help_heading = "Output")]
+    pub format: ClassifyFormat,
+
+    /// Write cells exactly as read, without the leading `'` that keeps
+    /// spreadsheet formulas (=, +, -, @) from running
+    #[arg(long, help_heading = "Output")]
+    pub raw: bool,
+
+    #[command(flatten)]
+    pub input_args: InputArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ExplainFormat {
+    #[default]
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  spectrum-audit explain \"Train hotel staff to spot the signs of trafficking\"
+  spectrum-audit explain --input examples/community-org.csv --row C07")]
+pub struct ExplainArgs {
+    /// Activity text to explain
+    #[arg(value_name = "TEXT", required_unless_present = "input", conflicts_with = "input")]
+    pub text: Option<String>,
+
+    /// Portfolio to take the row from
+    #[arg(long, value_name = "FILE", requires = "row")]
+    pub input: Option<PathBuf>,
+
+    /// The row's id (the `id` column, or the data row number)
+    #[arg(long, value_name = "ID", requires = "input")]
+    pub row: Option<String>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ExplainFormat,
+
+    #[command(flatten)]
+    pub input_args: InputArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Load a rules file strictly and report every problem
+    Check {
+        /// Rules file (default: the effective rules)
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+    /// Run the [[example]] tests of a rules file
+    Test {
+        /// Rules file (default: the effective rules)
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// List every term that no example exercises
+        #[arg(long)]
+        verbose: bool,
+    },
+    /// Print the effective rules as TOML you can copy and edit
+    Show,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum AssessFormat {
+    /// Terminal tables and a text chart
+    #[default]
+    Table,
+    /// A grant-ready summary
+    Markdown,
+    /// The whole report model
+    Json,
+    /// One row per level (per group and level with --by)
+    Csv,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  spectrum-audit assess examples/statewide-coalition.csv
+  spectrum-audit assess examples/statewide-coalition.csv --by organization --weight budget
+  spectrum-audit assess this-year.csv --baseline last-year.csv --format markdown -o summary.md
+  spectrum-audit assess a.csv b.csv --by file --fail-under 60")]
+pub struct AssessArgs {
+    /// Portfolio file(s); several files form one portfolio (`-` for standard input)
+    #[arg(value_name = "FILE", required = true)]
+    pub inputs: Vec<PathBuf>,
+
+    /// Group the report by a column (e.g. organization, year), or `file`
+    #[arg(long, value_name = "COLUMN", help_heading = "Analysis")]
+    pub by: Option<String>,
+
+    /// Weigh activities by a numeric column (budget, hours, staff)
+    #[arg(long, value_name = "COLUMN", help_heading = "Analysis")]
+    pub weight: Option<String>,
+
+    /// An earlier portfolio to compare with (last year, or the plan)
+    #[arg(long, value_name = "FILE", num_args = 1.., help_heading = "Analysis")]
+    pub baseline: Vec<PathBuf>,
+
+    /// Exit with code 3 when the Spectrum score is below SCORE (after writing the report)
+    #[arg(long, value_name = "SCORE", help_heading = "Analysis")]
+    pub fail_under: Option<f64>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t, help_heading = "Output")]
+    pub format: AssessFormat,
+
+    /// Write here instead of standard output (atomically)
+    #[arg(short, long, value_name = "FILE", help_heading = "Output")]
+    pub output: Option<PathBuf>,
+
+    /// Write CSV cells exactly as read (no formula guard)
+    #[arg(long, help_heading = "Output")]
+    pub raw: bool,
+
+    #[command(flatten)]
+    pub input_args: InputArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

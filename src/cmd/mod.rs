@@ -1,0 +1,67 @@
+//! Subcommands: one file each, `pub fn run(...) -> Result<Outcome>`.
+//! This layer owns printing notes to stderr; the library below it is pure.
+
+#![allow(clippy::print_stderr)]
+
+pub mod classify;
+pub mod explain;
+pub mod rules;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use crate::Outcome;
+use crate::cli::{Cli, Command, GlobalArgs, InputArgs};
+use crate::input::ColumnOptions;
+use crate::rules::{RuleSet, RuleSource};
+
+/// The local rules file picked up from the working directory.
+pub const LOCAL_RULES: &str = "spectrum-rules.toml";
+
+pub fn run(cli: Cli) -> Result<Outcome> {
+    let notes = Notes { quiet: cli.global.quiet };
+    match cli.command {
+        Command::Classify(args) => classify::run(&args, &cli.global, &notes),
+        Command::Explain(args) => explain::run(&args, &cli.global, &notes),
+        Command::Rules(cmd) => rules::run(&cmd, &cli.global, &notes),
+        Command::Assess(_) => anyhow::bail!("assess is not available yet"),
+    }
+}
+
+/// Notes on stderr, silenced by `--quiet`.
+pub struct Notes {
+    pub quiet: bool,
+}
+
+impl Notes {
+    pub fn note(&self, msg: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("note: {}", msg.as_ref());
+        }
+    }
+}
+
+/// The rule files in effect: `--rules`, else `./spectrum-rules.toml`, else built-in.
+pub fn rule_paths(global: &GlobalArgs) -> Vec<PathBuf> {
+    if !global.rules.is_empty() {
+        return global.rules.clone();
+    }
+    let local = Path::new(LOCAL_RULES);
+    if local.is_file() { vec![local.to_path_buf()] } else { Vec::new() }
+}
+
+/// Loads the effective rules.
+pub fn load_rules(global: &GlobalArgs) -> Result<RuleSet> {
+    load_rule_files(&rule_paths(global))
+}
+
+pub fn load_rule_files(paths: &[PathBuf]) -> Result<RuleSet> {
+    let sources = paths.iter().map(|p| RuleSource::read(p)).collect::<Result<Vec<_>>>()?;
+    Ok(crate::rules::load(&sources)?)
+}
+
+/// Column options from the shared input arguments.
+pub fn column_options(args: &InputArgs) -> ColumnOptions {
+    ColumnOptions { text: args.text.clone(), manual_levels: !args.no_manual, ignore_level: None, extra: Vec::new() }
+}
