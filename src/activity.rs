@@ -56,7 +56,8 @@ impl Label {
 }
 
 /// The accepted ways to write a level, for error messages.
-pub const LABEL_FORMS: &str = "1-6, L1-L6, \"Level 1\"-\"Level 6\", a level name, \"response\" or \"none\"";
+pub const LABEL_FORMS: &str =
+    "1-6, L1-L6, \"Level 1\"-\"Level 6\", a level name, \"response\" or \"none\"";
 
 /// Parses a level label; `Ok(None)` for a blank cell.
 pub fn parse_label(value: &str, rules: &RuleSet) -> Result<Option<Label>, String> {
@@ -71,11 +72,17 @@ pub fn parse_label(value: &str, rules: &RuleSet) -> Result<Option<Label>, String
         .or_else(|| compact.strip_prefix('l'))
         .unwrap_or(&compact);
     if let Ok(n) = digits.parse::<u8>() {
-        return if (1..=6).contains(&n) { Ok(Some(Label::Level(n))) } else { Err(format!("level {n} is outside 1-6")) };
+        return if (1..=6).contains(&n) {
+            Ok(Some(Label::Level(n)))
+        } else {
+            Err(format!("level {n} is outside 1-6; use {LABEL_FORMS}"))
+        };
     }
     match compact.as_str() {
         "response" | "afterharm" | "afterharmresponse" | "r" => return Ok(Some(Label::Response)),
-        "none" | "na" | "n" | "neither" | "notprevention" | "other" => return Ok(Some(Label::None)),
+        "none" | "na" | "n" | "neither" | "notprevention" | "other" => {
+            return Ok(Some(Label::None));
+        }
         _ => {}
     }
     for level in &rules.levels {
@@ -153,10 +160,16 @@ impl Outcome {
     /// A note for output: disagreement with a manual level, or why a row is unclassified.
     pub fn note(&self) -> String {
         if let Some(said) = self.rules_said {
-            return format!("manual {}; rules say {}", self.label().display(), said.display());
+            return format!(
+                "manual {}; rules say {}",
+                self.label().display(),
+                said.display()
+            );
         }
         match (self.category, self.classification.reason) {
-            (Category::Unclassified, Some(reason)) if self.source == Source::Rules => reason.to_string(),
+            (Category::Unclassified, Some(reason)) if self.source == Source::Rules => {
+                reason.to_string()
+            }
             _ => String::new(),
         }
     }
@@ -200,7 +213,11 @@ pub fn target_label(target: Target, rules: &RuleSet) -> String {
 /// `L5 adopt*; L5 policy; response hotline`.
 pub fn matched_text(c: &Classification, classifier: &Classifier, rules: &RuleSet) -> String {
     let mut out = String::new();
-    for m in c.matched.iter().filter(|m| !matches!(m.target, Target::Tag(_))) {
+    for m in c
+        .matched
+        .iter()
+        .filter(|m| !matches!(m.target, Target::Tag(_)))
+    {
         if !out.is_empty() {
             out.push_str("; ");
         }
@@ -213,7 +230,12 @@ pub fn matched_text(c: &Classification, classifier: &Classifier, rules: &RuleSet
 
 /// Tag ids of a classification, `;`-separated.
 pub fn tags_text(c: &Classification, rules: &RuleSet) -> String {
-    c.tags.iter().filter_map(|i| rules.tags.get(*i)).map(|t| t.id.as_str()).collect::<Vec<_>>().join(";")
+    c.tags
+        .iter()
+        .filter_map(|i| rules.tags.get(*i))
+        .map(|t| t.id.as_str())
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 /// Where every row went: the sums always hold
@@ -270,16 +292,33 @@ mod tests {
     #[test]
     fn labels_in_every_accepted_form() {
         let rules = crate::rules::builtin().unwrap();
-        for s in ["5", "L5", "l5", "Level 5", "level-5", "LEVEL5", "Changing Organizational Practices", "organizational practice"] {
+        for s in [
+            "5",
+            "L5",
+            "l5",
+            "Level 5",
+            "level-5",
+            "LEVEL5",
+            "Changing Organizational Practices",
+            "organizational practice",
+        ] {
             assert_eq!(parse_label(s, &rules), Ok(Some(Label::Level(5))), "{s}");
         }
         assert_eq!(parse_label("Response", &rules), Ok(Some(Label::Response)));
         assert_eq!(parse_label("none", &rules), Ok(Some(Label::None)));
         assert_eq!(parse_label("  ", &rules), Ok(None));
-        assert!(parse_label("7", &rules).unwrap_err().contains("outside 1-6"));
+        assert!(
+            parse_label("7", &rules)
+                .unwrap_err()
+                .contains("outside 1-6")
+        );
         let err = parse_label("Changing Organisational Practise", &rules).unwrap_err();
         assert!(err.contains("did you mean level 5"), "{err}");
-        assert!(parse_label("maybe", &rules).unwrap_err().contains("use 1-6"));
+        assert!(
+            parse_label("maybe", &rules)
+                .unwrap_err()
+                .contains("use 1-6")
+        );
     }
 
     #[test]
@@ -287,12 +326,20 @@ mod tests {
         let rules = crate::rules::builtin().unwrap();
         let c = Classifier::new(&rules).unwrap();
         let mut s = Scratch::default();
-        let a = Activity { text: "Testify for a state bill".into(), manual: Some(Label::Level(2)), ..Default::default() };
+        let a = Activity {
+            text: "Testify for a state bill".into(),
+            manual: Some(Label::Level(2)),
+            ..Default::default()
+        };
         let o = assign(&c, &a, &mut s);
         assert_eq!((o.level, o.source), (Some(2), Source::Manual));
         assert_eq!(o.rules_said, Some(Label::Level(6)));
         assert_eq!(o.note(), "manual level 2; rules say level 6");
-        let a = Activity { text: "Testify for a state bill".into(), manual: Some(Label::Level(6)), ..Default::default() };
+        let a = Activity {
+            text: "Testify for a state bill".into(),
+            manual: Some(Label::Level(6)),
+            ..Default::default()
+        };
         assert_eq!(assign(&c, &a, &mut s).rules_said, None);
     }
 }

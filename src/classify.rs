@@ -216,7 +216,10 @@ impl Classifier {
         let regex = if b.regexes.is_empty() {
             None
         } else {
-            Some(RegexSet::new(&b.regexes).map_err(|e| anyhow::anyhow!("cannot compile `re:` terms: {e}"))?)
+            Some(
+                RegexSet::new(&b.regexes)
+                    .map_err(|e| anyhow::anyhow!("cannot compile `re:` terms: {e}"))?,
+            )
         };
         Ok(Classifier {
             ac,
@@ -266,14 +269,26 @@ impl Classifier {
 
         // Phrase terms: exclusions, then containment.
         for (i, h) in hits.iter().enumerate() {
-            let EntryKind::Term(term) = h.kind else { continue };
+            let EntryKind::Term(term) = h.kind else {
+                continue;
+            };
             any_hit = true;
             let target = self.terms[term].target;
             if let Some(by) = hits.iter().find_map(|x| match x.kind {
-                EntryKind::Exclude(t, ex) if t == target && x.start <= h.start && x.end >= h.end => Some(ex),
+                EntryKind::Exclude(t, ex)
+                    if t == target && x.start <= h.start && x.end >= h.end =>
+                {
+                    Some(ex)
+                }
                 _ => None,
             }) {
-                push_dropped(&mut out.dropped, term, target, self.excludes[by].clone(), true);
+                push_dropped(
+                    &mut out.dropped,
+                    term,
+                    target,
+                    self.excludes[by].clone(),
+                    true,
+                );
                 continue;
             }
             if !matches!(target, Target::Tag(_))
@@ -291,7 +306,13 @@ impl Classifier {
                     _ => None,
                 })
             {
-                push_dropped(&mut out.dropped, term, target, self.terms[longer].display.clone(), false);
+                push_dropped(
+                    &mut out.dropped,
+                    term,
+                    target,
+                    self.terms[longer].display.clone(),
+                    false,
+                );
                 continue;
             }
             scratch.counted[term] = true;
@@ -336,11 +357,16 @@ impl Classifier {
                     }
                 }
             }
-            out.matched.push(Matched { term, target: info.target, weight: info.weight });
+            out.matched.push(Matched {
+                term,
+                target: info.target,
+                weight: info.weight,
+            });
         }
         out.dropped.retain(|d| !scratch.counted[d.term]);
         out.tags.sort_unstable();
-        out.matched.sort_by(|a, b| a.target.cmp(&b.target).then(a.term.cmp(&b.term)));
+        out.matched
+            .sort_by(|a, b| a.target.cmp(&b.target).then(a.term.cmp(&b.term)));
         decide(&mut out, any_hit);
         out
     }
@@ -361,27 +387,56 @@ impl Classifier {
                 continue;
             }
             let whole = end == bytes.len() || bytes[end] == b' ';
-            let word_end = if whole { end } else { bytes[end..].iter().position(|b| *b == b' ').map_or(bytes.len(), |p| end + p) };
+            let word_end = if whole {
+                end
+            } else {
+                bytes[end..]
+                    .iter()
+                    .position(|b| *b == b' ')
+                    .map_or(bytes.len(), |p| end + p)
+            };
             for entry in &self.entries[m.pattern().as_usize()] {
                 if entry.prefix {
-                    scratch.hits.push(Hit { kind: entry.kind, start, end: word_end });
+                    scratch.hits.push(Hit {
+                        kind: entry.kind,
+                        start,
+                        end: word_end,
+                    });
                 } else if whole {
-                    scratch.hits.push(Hit { kind: entry.kind, start, end });
+                    scratch.hits.push(Hit {
+                        kind: entry.kind,
+                        start,
+                        end,
+                    });
                 }
             }
         }
     }
 }
 
-fn push_dropped(dropped: &mut Vec<Dropped>, term: usize, target: Target, by: String, excluded: bool) {
+fn push_dropped(
+    dropped: &mut Vec<Dropped>,
+    term: usize,
+    target: Target,
+    by: String,
+    excluded: bool,
+) {
     if !dropped.iter().any(|d| d.term == term) {
-        dropped.push(Dropped { term, target, by, excluded });
+        dropped.push(Dropped {
+            term,
+            target,
+            by,
+            excluded,
+        });
     }
 }
 
 /// Index of the word starting at byte `start` in normalized text.
 fn word_index(norm: &str, start: usize) -> usize {
-    norm.as_bytes()[..start].iter().filter(|b| **b == b' ').count()
+    norm.as_bytes()[..start]
+        .iter()
+        .filter(|b| **b == b' ')
+        .count()
 }
 
 const EPS: f64 = 1e-9;
@@ -394,11 +449,13 @@ fn decide(out: &mut Classification, any_hit: bool) {
         return;
     }
     if top <= EPS && out.response_score <= EPS {
-        out.reason = Some(if any_hit && !out.dropped.is_empty() && out.matched.is_empty() {
-            REASON_EXCLUDED
-        } else {
-            REASON_NO_MATCH
-        });
+        out.reason = Some(
+            if any_hit && !out.dropped.is_empty() && out.matched.is_empty() {
+                REASON_EXCLUDED
+            } else {
+                REASON_NO_MATCH
+            },
+        );
         return;
     }
     out.reason = None;
@@ -427,11 +484,17 @@ fn decide(out: &mut Classification, any_hit: bool) {
         (out.scores[best], second)
     };
     let mut also: Vec<u8> = (0..6)
-        .filter(|&i| Some(i as u8 + 1) != out.level && out.scores[i] > EPS && out.scores[i] + EPS >= winner_score / 2.0)
+        .filter(|&i| {
+            Some(i as u8 + 1) != out.level
+                && out.scores[i] > EPS
+                && out.scores[i] + EPS >= winner_score / 2.0
+        })
         .map(|i| i as u8 + 1)
         .collect();
     also.sort_by(|a, b| {
-        out.scores[usize::from(*b) - 1].total_cmp(&out.scores[usize::from(*a) - 1]).then(a.cmp(b))
+        out.scores[usize::from(*b) - 1]
+            .total_cmp(&out.scores[usize::from(*a) - 1])
+            .then(a.cmp(b))
     });
     out.also = also;
     let margin = ((winner_score - second) / winner_score).max(0.0);
@@ -468,27 +531,59 @@ impl Compiler {
     fn add_terms(&mut self, target: Target, terms: &[Term]) {
         for t in terms {
             let id = self.terms.len();
-            let Ok(pattern) = parse_pattern(&t.text) else { continue };
+            let Ok(pattern) = parse_pattern(&t.text) else {
+                continue;
+            };
             let specificity = match &pattern {
                 Pattern::Phrase { text, .. } => text.len(),
                 Pattern::Regex(re) => re.len(),
             };
-            self.terms.push(TermInfo { target, display: t.display(), weight: t.weight, specificity });
+            self.terms.push(TermInfo {
+                target,
+                display: t.display(),
+                weight: t.weight,
+                specificity,
+            });
             match (&t.near, pattern) {
                 (Some((others, within)), Pattern::Phrase { text, prefix }) => {
                     let near = self.nears.len();
-                    self.nears.push(Near { term: id, within: *within });
-                    self.pattern(&text, Entry { kind: EntryKind::NearPart { near, side: 0 }, prefix });
+                    self.nears.push(Near {
+                        term: id,
+                        within: *within,
+                    });
+                    self.pattern(
+                        &text,
+                        Entry {
+                            kind: EntryKind::NearPart { near, side: 0 },
+                            prefix,
+                        },
+                    );
                     let mut longest = 0;
                     for other in others {
-                        if let Ok(Pattern::Phrase { text: other_text, prefix: other_prefix }) = parse_pattern(other) {
+                        if let Ok(Pattern::Phrase {
+                            text: other_text,
+                            prefix: other_prefix,
+                        }) = parse_pattern(other)
+                        {
                             longest = longest.max(other_text.len());
-                            self.pattern(&other_text, Entry { kind: EntryKind::NearPart { near, side: 1 }, prefix: other_prefix });
+                            self.pattern(
+                                &other_text,
+                                Entry {
+                                    kind: EntryKind::NearPart { near, side: 1 },
+                                    prefix: other_prefix,
+                                },
+                            );
                         }
                     }
                     self.terms[id].specificity += longest;
                 }
-                (_, Pattern::Phrase { text, prefix }) => self.pattern(&text, Entry { kind: EntryKind::Term(id), prefix }),
+                (_, Pattern::Phrase { text, prefix }) => self.pattern(
+                    &text,
+                    Entry {
+                        kind: EntryKind::Term(id),
+                        prefix,
+                    },
+                ),
                 (_, Pattern::Regex(re)) => {
                     self.regexes.push(re);
                     self.regex_terms.push(id);
@@ -502,7 +597,13 @@ impl Compiler {
             if let Ok(Pattern::Phrase { text, prefix }) = parse_pattern(e) {
                 let id = self.excludes.len();
                 self.excludes.push(e.clone());
-                self.pattern(&text, Entry { kind: EntryKind::Exclude(target, id), prefix });
+                self.pattern(
+                    &text,
+                    Entry {
+                        kind: EntryKind::Exclude(target, id),
+                        prefix,
+                    },
+                );
             }
         }
     }
@@ -523,7 +624,11 @@ mod tests {
             ));
         }
         s.push_str(&format!("[response]\nterms = [{response}]\n{extra}"));
-        load(&[RuleSource { name: "t.toml".into(), text: s }]).unwrap()
+        load(&[RuleSource {
+            name: "t.toml".into(),
+            text: s,
+        }])
+        .unwrap()
     }
 
     fn classify(rules: &RuleSet, text: &str) -> Classification {
@@ -601,7 +706,18 @@ mod tests {
 
     #[test]
     fn weights_add_up() {
-        let r = rules_with(["\"class\"", "", "", "", "", "{ term = \"ordinance\", weight = 3 }"], "", "");
+        let r = rules_with(
+            [
+                "\"class\"",
+                "",
+                "",
+                "",
+                "",
+                "{ term = \"ordinance\", weight = 3 }",
+            ],
+            "",
+            "",
+        );
         let c = classify(&r, "class about the ordinance");
         assert_eq!(c.level, Some(6));
         assert_eq!(c.scores[5], 3.0);
@@ -620,7 +736,11 @@ mod tests {
         assert_eq!(c.also, vec![6]);
         assert_eq!(c.confidence, 0.0);
         let r = rules_with(["\"abc\"", "", "", "", "", "\"longer phrase\""], "", "");
-        assert_eq!(classify(&r, "abc longer phrase").level, Some(6), "more specific term wins a tie");
+        assert_eq!(
+            classify(&r, "abc longer phrase").level,
+            Some(6),
+            "more specific term wins a tie"
+        );
     }
 
     #[test]
@@ -629,7 +749,11 @@ mod tests {
         let c = classify(&r, "class at the shelter");
         assert_eq!(c.category, Category::Prevention);
         assert_eq!(c.level, Some(1));
-        let r = rules_with(["\"class\"", "", "", "", "", ""], "\"shelter\", \"hotline\"", "");
+        let r = rules_with(
+            ["\"class\"", "", "", "", "", ""],
+            "\"shelter\", \"hotline\"",
+            "",
+        );
         let c = classify(&r, "class at the shelter hotline");
         assert_eq!(c.category, Category::Response);
         assert_eq!(c.level, None);
@@ -640,9 +764,15 @@ mod tests {
     fn empty_and_unmatched_text() {
         let r = rules_with(["\"class\"", "", "", "", "", ""], "", "");
         let c = classify(&r, "   ");
-        assert_eq!((c.category, c.reason), (Category::Unclassified, Some(REASON_EMPTY)));
+        assert_eq!(
+            (c.category, c.reason),
+            (Category::Unclassified, Some(REASON_EMPTY))
+        );
         let c = classify(&r, "bake sale");
-        assert_eq!((c.category, c.reason), (Category::Unclassified, Some(REASON_NO_MATCH)));
+        assert_eq!(
+            (c.category, c.reason),
+            (Category::Unclassified, Some(REASON_NO_MATCH))
+        );
     }
 
     #[test]
@@ -677,12 +807,22 @@ mod tests {
     #[test]
     fn regex_and_near_terms() {
         let r = rules_with(
-            ["", "", "{ term = \"train*\", near = \"nurse*\", within = 3 }", "", "", "\"re:\\\\b(sb|hb|ab) ?\\\\d+\""],
+            [
+                "",
+                "",
+                "{ term = \"train*\", near = \"nurse*\", within = 3 }",
+                "",
+                "",
+                "\"re:\\\\b(sb|hb|ab) ?\\\\d+\"",
+            ],
             "",
             "",
         );
         assert_eq!(classify(&r, "training for school nurses").level, Some(3));
-        assert_eq!(classify(&r, "nurses will attend one very long evening training").level, None);
+        assert_eq!(
+            classify(&r, "nurses will attend one very long evening training").level,
+            None
+        );
         assert_eq!(classify(&r, "Support HB 1234 this session").level, Some(6));
         assert_eq!(classify(&r, "support hbo").level, None);
     }
@@ -693,7 +833,13 @@ mod tests {
         let c = Classifier::new(&rules).unwrap();
         for level in &rules.levels {
             let got = c.classify(&level.example);
-            assert_eq!(got.level, Some(level.number), "fact sheet example for level {}: {}", level.number, level.example);
+            assert_eq!(
+                got.level,
+                Some(level.number),
+                "fact sheet example for level {}: {}",
+                level.number,
+                level.example
+            );
         }
     }
 }

@@ -33,7 +33,12 @@ pub struct Cli {
 pub struct GlobalArgs {
     /// Rules file (repeatable: later files layer over earlier ones).
     /// Default: ./spectrum-rules.toml if present, else the built-in rules
-    #[arg(long = "rules", value_name = "FILE", global = true, help_heading = "Rules")]
+    #[arg(
+        long = "rules",
+        value_name = "FILE",
+        global = true,
+        help_heading = "Rules"
+    )]
     pub rules: Vec<PathBuf>,
 
     /// Print no notes (errors are still printed)
@@ -118,8 +123,12 @@ Examples:
   spectrum-audit explain --input examples/community-org.csv --row C07")]
 pub struct ExplainArgs {
     /// Activity text to explain
-    #[arg(value_name = "TEXT", required_unless_present = "input", conflicts_with = "input")]
-    pub text: Option<String>,
+    #[arg(
+        value_name = "TEXT",
+        required_unless_present = "input",
+        conflicts_with = "input"
+    )]
+    pub activity: Option<String>,
 
     /// Portfolio to take the row from
     #[arg(long, value_name = "FILE", requires = "row")]

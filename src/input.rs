@@ -16,10 +16,27 @@ use crate::rules::RuleSet;
 use crate::text::{header_key, nearest};
 
 /// Title-like headers, in order of preference.
-const TITLE_COLUMNS: &[&str] = &["activity", "activityname", "activitytitle", "title", "program", "programname", "strategy", "initiative", "name"];
+const TITLE_COLUMNS: &[&str] = &[
+    "activity",
+    "activityname",
+    "activitytitle",
+    "title",
+    "program",
+    "programname",
+    "strategy",
+    "initiative",
+    "name",
+];
 /// Description-like headers, in order of preference.
-const DESCRIPTION_COLUMNS: &[&str] =
-    &["activitydescription", "description", "descriptionofactivity", "programdescription", "summary", "details", "activitydetails"];
+const DESCRIPTION_COLUMNS: &[&str] = &[
+    "activitydescription",
+    "description",
+    "descriptionofactivity",
+    "programdescription",
+    "summary",
+    "details",
+    "activitydetails",
+];
 const ID_COLUMNS: &[&str] = &["id", "activityid", "rowid", "ref", "reference"];
 const LEVEL_COLUMNS: &[&str] = &["level", "manuallevel", "spectrumlevelmanual"];
 
@@ -36,8 +53,9 @@ pub struct ColumnOptions {
     pub manual_levels: bool,
     /// Never treat this column as a manual level (the gold column of `evaluate`).
     pub ignore_level: Option<String>,
-    /// Extra columns the caller needs by name (`--by`, `--weight`, `--gold`).
-    pub extra: Vec<String>,
+    /// Extra columns the caller needs by name, with the option that named
+    /// them (`--by`, `--weight`, `--gold`). `--by file` needs no column.
+    pub extra: Vec<(String, &'static str)>,
 }
 
 /// Resolved column positions for one file.
@@ -59,7 +77,8 @@ impl Columns {
     }
 
     fn find_any(headers: &[String], keys: &[&str]) -> Option<usize> {
-        keys.iter().find_map(|k| headers.iter().position(|h| header_key(h) == *k))
+        keys.iter()
+            .find_map(|k| headers.iter().position(|h| header_key(h) == *k))
     }
 
     /// Resolves columns or explains what is missing.
@@ -69,7 +88,10 @@ impl Columns {
                 let hint = nearest(name, headers.iter().map(String::as_str))
                     .map(|n| format!(" (did you mean `{n}`?)"))
                     .unwrap_or_default();
-                anyhow!("{source}: no column `{name}` for {what}{hint}; columns are: {}", list(&headers))
+                anyhow!(
+                    "{source}: no column `{name}` for {what}{hint}; columns are: {}",
+                    list(&headers)
+                )
             })
         };
         let text = if opts.text.is_empty() {
@@ -85,26 +107,52 @@ impl Columns {
                 ),
             }
         } else {
-            opts.text.iter().map(|t| find_named(t, "--text")).collect::<Result<_>>()?
+            opts.text
+                .iter()
+                .map(|t| find_named(t, "--text"))
+                .collect::<Result<_>>()?
         };
         let id = Self::find_any(&headers, ID_COLUMNS).filter(|i| !text.contains(i));
         let level = if opts.manual_levels {
-            let ignored = opts.ignore_level.as_deref().and_then(|g| Self::find(&headers, g));
-            Self::find_any(&headers, LEVEL_COLUMNS).filter(|i| Some(*i) != ignored && !text.contains(i))
+            let ignored = opts
+                .ignore_level
+                .as_deref()
+                .and_then(|g| Self::find(&headers, g));
+            Self::find_any(&headers, LEVEL_COLUMNS)
+                .filter(|i| Some(*i) != ignored && !text.contains(i))
         } else {
             None
         };
         let extra = opts
             .extra
             .iter()
-            .map(|name| if name == "file" && Self::find(&headers, name).is_none() { Ok(usize::MAX) } else { find_named(name, "a column option") })
+            .map(|(name, option)| {
+                if *option == "--by"
+                    && name.eq_ignore_ascii_case("file")
+                    && Self::find(&headers, name).is_none()
+                {
+                    Ok(usize::MAX)
+                } else {
+                    find_named(name, option)
+                }
+            })
             .collect::<Result<_>>()?;
-        Ok(Columns { headers, text, id, level, extra })
+        Ok(Columns {
+            headers,
+            text,
+            id,
+            level,
+            extra,
+        })
     }
 
     /// The column names used for the activity text, for notes.
     pub fn text_names(&self) -> String {
-        self.text.iter().map(|i| format!("`{}`", self.headers[*i])).collect::<Vec<_>>().join(" + ")
+        self.text
+            .iter()
+            .map(|i| format!("`{}`", self.headers[*i]))
+            .collect::<Vec<_>>()
+            .join(" + ")
     }
 }
 
@@ -112,7 +160,11 @@ fn list(headers: &[String]) -> String {
     if headers.is_empty() {
         return "(none)".into();
     }
-    headers.iter().map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", ")
+    headers
+        .iter()
+        .map(|h| format!("`{h}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Where a portfolio comes from.
@@ -124,7 +176,11 @@ pub enum InputPath {
 
 impl InputPath {
     pub fn new(arg: &Path) -> Self {
-        if arg.as_os_str() == "-" { InputPath::Stdin } else { InputPath::File(arg.to_path_buf()) }
+        if arg.as_os_str() == "-" {
+            InputPath::Stdin
+        } else {
+            InputPath::File(arg.to_path_buf())
+        }
     }
 
     /// How the input is named in messages and reports.
@@ -183,7 +239,9 @@ impl ActivityReader {
             .buffer_capacity(64 * 1024)
             .from_reader(BufReader::with_capacity(64 * 1024, reader));
         let mut header = csv::ByteRecord::new();
-        let got = csv.read_byte_record(&mut header).map_err(|e| csv_error(&name, e))?;
+        let got = csv
+            .read_byte_record(&mut header)
+            .map_err(|e| csv_error(&name, e))?;
         if !got {
             bail!("{name}: the file is empty (expected a header row and activity rows)");
         }
@@ -191,7 +249,9 @@ impl ActivityReader {
         let headers = name_headers(headers, &name)?;
         let columns = Columns::resolve(headers, opts, &name)?;
         let mut first = csv::ByteRecord::new();
-        let has_row = csv.read_byte_record(&mut first).map_err(|e| csv_error(&name, e))?;
+        let has_row = csv
+            .read_byte_record(&mut first)
+            .map_err(|e| csv_error(&name, e))?;
         if !has_row {
             bail!("{name}: the file has a header row but no activity rows");
         }
@@ -222,13 +282,22 @@ impl ActivityReader {
         loop {
             if let Some(p) = self.pending.take() {
                 self.record = p;
-            } else if !self.csv.read_byte_record(&mut self.record).map_err(|e| csv_error(&self.name, e))? {
+            } else if !self
+                .csv
+                .read_byte_record(&mut self.record)
+                .map_err(|e| csv_error(&self.name, e))?
+            {
                 return Ok(None);
             }
             self.row += 1;
             self.counts.rows += 1;
-            let line = self.record.position().map_or(0, |p| p.line());
-            self.fields = decode_record(&self.name, &self.record, line, Some((self.row, &self.columns.headers)))?;
+            let line = self.record.position().map_or(0, csv::Position::line);
+            self.fields = decode_record(
+                &self.name,
+                &self.record,
+                line,
+                Some((self.row, &self.columns.headers)),
+            )?;
             if self.fields.iter().all(|f| f.trim().is_empty()) {
                 self.counts.blank += 1;
                 continue;
@@ -252,11 +321,22 @@ impl ActivityReader {
             };
             let manual = match self.columns.level {
                 Some(i) => parse_label(cell(i), &self.rules).map_err(|e| {
-                    anyhow!("{}: line {line} (row {}), column `{}`: {e}", self.name, self.row, self.columns.headers[i])
+                    anyhow!(
+                        "{}: line {line} (row {}), column `{}`: {e}",
+                        self.name,
+                        self.row,
+                        self.columns.headers[i]
+                    )
                 })?,
                 None => None,
             };
-            return Ok(Some(Activity { row: self.row, line, id, text, manual }));
+            return Ok(Some(Activity {
+                row: self.row,
+                line,
+                id,
+                text,
+                manual,
+            }));
         }
     }
 
@@ -267,26 +347,43 @@ impl ActivityReader {
 
     /// Error context for the current record: `file: line N (row R), column `C``.
     pub fn at(&self, column: usize) -> String {
-        let line = self.record.position().map_or(0, |p| p.line());
-        let col = self.columns.headers.get(column).map_or_else(|| format!("#{}", column + 1), Clone::clone);
-        format!("{}: line {line} (row {}), column `{col}`", self.name, self.row)
+        let line = self.record.position().map_or(0, csv::Position::line);
+        let col = self
+            .columns
+            .headers
+            .get(column)
+            .map_or_else(|| format!("#{}", column + 1), Clone::clone);
+        format!(
+            "{}: line {line} (row {}), column `{col}`",
+            self.name, self.row
+        )
     }
 
     /// An unclosed quote swallows the rest of the file into one cell. The csv
     /// parser accepts that silently, so look for its signature: the last
     /// record holds a cell that spans lines and ends with a line break.
     fn check_unclosed_quote(&mut self, line: u64) -> Result<()> {
-        let suspicious = self.fields.iter().any(|f| f.contains('\n') && (f.ends_with('\n') || f.ends_with('\r')));
+        let suspicious = self
+            .fields
+            .iter()
+            .any(|f| f.contains('\n') && (f.ends_with('\n') || f.ends_with('\r')));
         if !suspicious {
             return Ok(());
         }
         let mut next = csv::ByteRecord::new();
-        let more = self.csv.read_byte_record(&mut next).map_err(|e| csv_error(&self.name, e))?;
+        let more = self
+            .csv
+            .read_byte_record(&mut next)
+            .map_err(|e| csv_error(&self.name, e))?;
         if more {
             self.pending = Some(next);
             return Ok(());
         }
-        bail!("{}: line {line} (row {}): a quoted cell is never closed, so the rest of the file would be read as one cell; check the `\"` on that line", self.name, self.row)
+        bail!(
+            "{}: line {line} (row {}): a quoted cell is never closed, so the rest of the file would be read as one cell; check the `\"` on that line",
+            self.name,
+            self.row
+        )
     }
 }
 
@@ -294,7 +391,11 @@ impl ActivityReader {
 fn name_headers(mut headers: Vec<String>, source: &str) -> Result<Vec<String>> {
     for (i, h) in headers.iter_mut().enumerate() {
         let trimmed = h.trim().trim_start_matches('\u{feff}').trim().to_string();
-        *h = if trimmed.is_empty() { format!("column_{}", i + 1) } else { trimmed };
+        *h = if trimmed.is_empty() {
+            format!("column_{}", i + 1)
+        } else {
+            trimmed
+        };
     }
     let mut dupes = Vec::new();
     for (i, h) in headers.iter().enumerate() {
@@ -304,16 +405,26 @@ fn name_headers(mut headers: Vec<String>, source: &str) -> Result<Vec<String>> {
         }
     }
     if !dupes.is_empty() {
-        bail!("{source}: duplicate column names in the header: {}; rename them so each column is unique", list(&dupes));
+        bail!(
+            "{source}: duplicate column names in the header: {}; rename them so each column is unique",
+            list(&dupes)
+        );
     }
     Ok(headers)
 }
 
-fn decode_record(name: &str, rec: &csv::ByteRecord, line: u64, row: Option<(u64, &[String])>) -> Result<Vec<String>> {
+fn decode_record(
+    name: &str,
+    rec: &csv::ByteRecord,
+    line: u64,
+    row: Option<(u64, &[String])>,
+) -> Result<Vec<String>> {
     let mut out = Vec::with_capacity(rec.len());
     for (i, field) in rec.iter().enumerate() {
         let col = || match row {
-            Some((_, headers)) => headers.get(i).map_or_else(|| format!("#{}", i + 1), |h| h.clone()),
+            Some((_, headers)) => headers
+                .get(i)
+                .map_or_else(|| format!("#{}", i + 1), std::clone::Clone::clone),
             None => format!("#{}", i + 1),
         };
         let at = || match row {
@@ -321,9 +432,19 @@ fn decode_record(name: &str, rec: &csv::ByteRecord, line: u64, row: Option<(u64,
             None => format!("{name}: line {line} (header), column {}", col()),
         };
         if field.len() > MAX_FIELD_BYTES {
-            bail!("{}: the cell is {:.1} MB, over the {} MB limit for one cell", at(), field.len() as f64 / 1e6, MAX_FIELD_BYTES >> 20);
+            bail!(
+                "{}: the cell is {:.1} MB, over the {} MB limit for one cell",
+                at(),
+                field.len() as f64 / 1e6,
+                MAX_FIELD_BYTES >> 20
+            );
         }
-        let text = std::str::from_utf8(field).map_err(|_| anyhow!("{}: the text is not valid UTF-8; save the file as UTF-8 (CSV UTF-8 in Excel)", at()))?;
+        let text = std::str::from_utf8(field).map_err(|_| {
+            anyhow!(
+                "{}: the text is not valid UTF-8; save the file as UTF-8 (CSV UTF-8 in Excel)",
+                at()
+            )
+        })?;
         out.push(text.to_string());
     }
     Ok(out)

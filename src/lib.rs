@@ -9,11 +9,13 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod activity;
+pub mod assess;
 pub mod classify;
 pub mod cli;
 pub mod cmd;
 pub mod input;
 pub mod output;
+pub mod render;
 pub mod rules;
 pub mod text;
 

@@ -16,14 +16,20 @@ use crate::input::InputPath;
 /// A report destination.
 pub enum Output {
     Stdout(BufWriter<io::Stdout>),
-    File { tmp: BufWriter<tempfile::NamedTempFile>, target: PathBuf },
+    File {
+        tmp: BufWriter<tempfile::NamedTempFile>,
+        target: PathBuf,
+    },
 }
 
 impl Output {
     /// Opens `path` (or stdout when `None` or `-`), refusing to overwrite any input.
     pub fn create(path: Option<&Path>, inputs: &[InputPath]) -> Result<Output> {
         let Some(path) = path.filter(|p| p.as_os_str() != "-") else {
-            return Ok(Output::Stdout(BufWriter::with_capacity(64 * 1024, io::stdout())));
+            return Ok(Output::Stdout(BufWriter::with_capacity(
+                64 * 1024,
+                io::stdout(),
+            )));
         };
         if path.is_dir() {
             bail!("output `{}` is a directory", path.display());
@@ -32,7 +38,10 @@ impl Output {
             if let InputPath::File(p) = input
                 && same_file(p, path)
             {
-                bail!("refusing to write the report over the input `{}`; choose another -o path", p.display());
+                bail!(
+                    "refusing to write the report over the input `{}`; choose another -o path",
+                    p.display()
+                );
             }
         }
         let dir = match path.parent() {
@@ -44,7 +53,10 @@ impl Output {
             .suffix(".tmp")
             .tempfile_in(&dir)
             .with_context(|| format!("cannot write to folder `{}`", dir.display()))?;
-        Ok(Output::File { tmp: BufWriter::with_capacity(64 * 1024, tmp), target: path.to_path_buf() })
+        Ok(Output::File {
+            tmp: BufWriter::with_capacity(64 * 1024, tmp),
+            target: path.to_path_buf(),
+        })
     }
 
     /// Flushes and, for files, moves the finished report into place.
@@ -52,9 +64,14 @@ impl Output {
         match self {
             Output::Stdout(mut w) => Ok(w.flush()?),
             Output::File { tmp, target } => {
-                let tmp = tmp.into_inner().map_err(|e| e.into_error()).with_context(|| format!("cannot write `{}`", target.display()))?;
+                let tmp = tmp
+                    .into_inner()
+                    .map_err(std::io::IntoInnerError::into_error)
+                    .with_context(|| format!("cannot write `{}`", target.display()))?;
                 tmp.as_file().sync_all().ok();
-                tmp.persist(&target).map_err(|e| e.error).with_context(|| format!("cannot write `{}`", target.display()))?;
+                tmp.persist(&target)
+                    .map_err(|e| e.error)
+                    .with_context(|| format!("cannot write `{}`", target.display()))?;
                 Ok(())
             }
         }
@@ -94,7 +111,9 @@ fn same_file(a: &Path, b: &Path) -> bool {
 /// return that is not a plain number gets a leading `'`.
 pub fn safe_cell(value: &str) -> Cow<'_, str> {
     match value.as_bytes().first() {
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') if !is_plain_number(value) => Cow::Owned(format!("'{value}")),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') if !is_plain_number(value) => {
+            Cow::Owned(format!("'{value}"))
+        }
         _ => Cow::Borrowed(value),
     }
 }
@@ -103,7 +122,9 @@ fn is_plain_number(s: &str) -> bool {
     let body = s.strip_prefix(['+', '-']).unwrap_or(s);
     !body.is_empty()
         && body.bytes().any(|b| b.is_ascii_digit())
-        && body.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b',')
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.' || b == b',')
         && body.bytes().filter(|b| *b == b'.').count() <= 1
 }
 
@@ -114,7 +135,11 @@ pub struct CellGuard {
 
 impl CellGuard {
     pub fn cell<'a>(&self, v: &'a str) -> Cow<'a, str> {
-        if self.raw { Cow::Borrowed(v) } else { safe_cell(v) }
+        if self.raw {
+            Cow::Borrowed(v)
+        } else {
+            safe_cell(v)
+        }
     }
 }
 
@@ -148,7 +173,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("in.csv");
         std::fs::write(&p, "a\n").unwrap();
-        let err = Output::create(Some(&p), &[InputPath::File(p.clone())]).err().unwrap();
+        let err = Output::create(Some(&p), &[InputPath::File(p.clone())])
+            .err()
+            .unwrap();
         assert!(err.to_string().contains("refusing to write"));
     }
 
@@ -163,7 +190,11 @@ mod tests {
             // Dropped without finish(): as if the run failed midway.
         }
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "old report\n");
-        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(std::result::Result::ok)
+            .map(|e| e.file_name())
+            .collect();
         assert_eq!(leftovers.len(), 1, "temporary file removed: {leftovers:?}");
         let mut out = Output::create(Some(&target), &[]).unwrap();
         out.write_all(b"new report\n").unwrap();

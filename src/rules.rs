@@ -62,7 +62,11 @@ pub struct AssessmentConfig {
 
 impl Default for AssessmentConfig {
     fn default() -> Self {
-        AssessmentConfig { upstream_levels: vec![5, 6], upstream_target_share: 0.30, review_below_confidence: 0.5 }
+        AssessmentConfig {
+            upstream_levels: vec![5, 6],
+            upstream_target_share: 0.30,
+            review_below_confidence: 0.5,
+        }
     }
 }
 
@@ -126,7 +130,14 @@ impl Term {
     /// How the term reads in reports: `train* ~5~ nurse*` for pairs.
     pub fn display(&self) -> String {
         match &self.near {
-            Some((others, n)) => format!("{} near {} (within {n})", self.text, others.join("|")),
+            Some((others, n)) => {
+                let shown = if others.len() > 3 {
+                    format!("{}|… ({} terms)", others[..3].join("|"), others.len())
+                } else {
+                    others.join("|")
+                };
+                format!("{} near {shown} (within {n})", self.text)
+            }
             None => self.text.clone(),
         }
     }
@@ -188,7 +199,10 @@ pub fn parse_pattern(term: &str) -> Result<Pattern, String> {
         }
         return match regex::Regex::new(re) {
             Ok(_) => Ok(Pattern::Regex(re.to_string())),
-            Err(e) => Err(format!("invalid regular expression: {}", one_line(&e.to_string()))),
+            Err(e) => Err(format!(
+                "invalid regular expression: {}",
+                one_line(&e.to_string())
+            )),
         };
     }
     let trimmed = term.trim();
@@ -199,13 +213,21 @@ pub fn parse_pattern(term: &str) -> Result<Pattern, String> {
     }
     let text = normalize(body);
     if text.is_empty() {
-        return Err(if prefix { "a wildcard needs at least one letter before `*`".into() } else { "empty term".into() });
+        return Err(if prefix {
+            "a wildcard needs at least one letter before `*`".into()
+        } else {
+            "empty term".into()
+        });
     }
     Ok(Pattern::Phrase { text, prefix })
 }
 
 fn one_line(s: &str) -> String {
-    s.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 // ---------------------------------------------------------------------------
@@ -328,10 +350,20 @@ impl<'de> Deserialize<'de> for TermSpec {
                 f.write_str("a term string or a table like { term = \"...\", weight = 2 }")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<TermSpec, E> {
-                Ok(TermSpec { term: v.to_string(), weight: None, near: None, within: None })
+                Ok(TermSpec {
+                    term: v.to_string(),
+                    weight: None,
+                    near: None,
+                    within: None,
+                })
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TermSpec, A::Error> {
-                let mut spec = TermSpec { term: String::new(), weight: None, near: None, within: None };
+                let mut spec = TermSpec {
+                    term: String::new(),
+                    weight: None,
+                    near: None,
+                    within: None,
+                };
                 let mut has_term = false;
                 while let Some(key) = map.next_key::<String>()? {
                     match key.as_str() {
@@ -347,7 +379,12 @@ impl<'de> Deserialize<'de> for TermSpec {
                             })
                         }
                         "within" => spec.within = Some(map.next_value()?),
-                        other => return Err(de::Error::unknown_field(other, &["term", "weight", "near", "within"])),
+                        other => {
+                            return Err(de::Error::unknown_field(
+                                other,
+                                &["term", "weight", "near", "within"],
+                            ));
+                        }
                     }
                 }
                 if !has_term {
@@ -374,7 +411,11 @@ pub struct Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )
     }
 }
 
@@ -414,7 +455,12 @@ impl<'a> Locator<'a> {
         let before = &self.text[..floor_char_boundary(self.text, offset)];
         let line = before.matches('\n').count() + 1;
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        self.problems.push(Problem { file: self.file.to_string(), line, column, message: message.into() });
+        self.problems.push(Problem {
+            file: self.file.to_string(),
+            line,
+            column,
+            message: message.into(),
+        });
     }
 }
 
@@ -438,7 +484,10 @@ pub struct RuleSource {
 
 impl RuleSource {
     pub fn builtin() -> Self {
-        RuleSource { name: BUILTIN_SOURCE.to_string(), text: BUILTIN_RULES.to_string() }
+        RuleSource {
+            name: BUILTIN_SOURCE.to_string(),
+            text: BUILTIN_RULES.to_string(),
+        }
     }
 
     /// Reads a rule file from disk; errors name the path.
@@ -447,13 +496,20 @@ impl RuleSource {
         if path.is_dir() {
             anyhow::bail!("rules file `{}` is a directory", path.display());
         }
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read rules file `{}`", path.display()))?;
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("cannot read rules file `{}`", path.display()))?;
         let text = String::from_utf8(bytes).map_err(|e| {
             let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
             let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
-            anyhow::anyhow!("rules file `{}` is not valid UTF-8 (line {line})", path.display())
+            anyhow::anyhow!(
+                "rules file `{}` is not valid UTF-8 (line {line})",
+                path.display()
+            )
         })?;
-        Ok(RuleSource { name: path.display().to_string(), text })
+        Ok(RuleSource {
+            name: path.display().to_string(),
+            text,
+        })
     }
 }
 
@@ -479,8 +535,11 @@ pub fn load(files: &[RuleSource]) -> Result<RuleSet, RulesError> {
     }
     let builtin_src = RuleSource::builtin();
     let mut layers: Vec<(&RuleSource, RawFile)> = Vec::new();
-    let starts_with_builtin =
-        parsed.first().is_none_or(|(_, raw)| raw.extends.as_ref().is_some_and(|e| e.get_ref() == BUILTIN_SOURCE));
+    let starts_with_builtin = parsed.first().is_none_or(|(_, raw)| {
+        raw.extends
+            .as_ref()
+            .is_some_and(|e| e.get_ref() == BUILTIN_SOURCE)
+    });
     if starts_with_builtin {
         let raw = parse_file(&builtin_src).map_err(|problems| RulesError { problems })?;
         layers.push((&builtin_src, raw));
@@ -488,7 +547,11 @@ pub fn load(files: &[RuleSource]) -> Result<RuleSet, RulesError> {
     layers.extend(parsed);
     let mut builder = Builder::default();
     for (i, (src, raw)) in layers.into_iter().enumerate() {
-        let mut loc = Locator { file: &src.name, text: &src.text, problems: Vec::new() };
+        let mut loc = Locator {
+            file: &src.name,
+            text: &src.text,
+            problems: Vec::new(),
+        };
         builder.apply(raw, &mut loc, i == 0);
         builder.sources.push(src.name.clone());
         problems.append(&mut loc.problems);
@@ -500,7 +563,11 @@ pub fn load(files: &[RuleSource]) -> Result<RuleSet, RulesError> {
 }
 
 fn parse_file(src: &RuleSource) -> Result<RawFile, Vec<Problem>> {
-    let mut loc = Locator { file: &src.name, text: &src.text, problems: Vec::new() };
+    let mut loc = Locator {
+        file: &src.name,
+        text: &src.text,
+        problems: Vec::new(),
+    };
     let raw: RawFile = match toml::from_str(&src.text) {
         Ok(raw) => raw,
         Err(e) => {
@@ -510,34 +577,58 @@ fn parse_file(src: &RuleSource) -> Result<RawFile, Vec<Problem>> {
         }
     };
     match &raw.format {
-        None => loc.at(0, format!("missing `format = {FORMAT_VERSION}` (the rule-file format version)")),
+        None => loc.at(
+            0,
+            format!("missing `format = {FORMAT_VERSION}` (the rule-file format version)"),
+        ),
         Some(f) if *f.get_ref() != FORMAT_VERSION => loc.at(
             f.span().start,
-            format!("unsupported format {}: this version reads format {FORMAT_VERSION}", f.get_ref()),
+            format!(
+                "unsupported format {}: this version reads format {FORMAT_VERSION}",
+                f.get_ref()
+            ),
         ),
         Some(_) => {}
     }
     if let Some(e) = &raw.extends
         && e.get_ref() != BUILTIN_SOURCE
     {
-        loc.at(e.span().start, format!("`extends` can only be \"{BUILTIN_SOURCE}\", not {:?}", e.get_ref()));
+        loc.at(
+            e.span().start,
+            format!(
+                "`extends` can only be \"{BUILTIN_SOURCE}\", not {:?}",
+                e.get_ref()
+            ),
+        );
     }
     if let Some(a) = &raw.assessment {
         if let Some(levels) = &a.upstream_levels {
             if levels.get_ref().is_empty() {
-                loc.at(levels.span().start, "`upstream_levels` must name at least one level");
+                loc.at(
+                    levels.span().start,
+                    "`upstream_levels` must name at least one level",
+                );
             }
             for n in levels.get_ref() {
                 if !(1..=6).contains(n) {
-                    loc.at(levels.span().start, format!("upstream level {n} is outside 1-6"));
+                    loc.at(
+                        levels.span().start,
+                        format!("upstream level {n} is outside 1-6"),
+                    );
                 }
             }
         }
-        for (key, v) in [("upstream_target_share", &a.upstream_target_share), ("review_below_confidence", &a.review_below_confidence)] {
+        for (key, v) in [
+            ("upstream_target_share", &a.upstream_target_share),
+            ("review_below_confidence", &a.review_below_confidence),
+        ] {
             if let Some(v) = v
                 && !(0.0..=1.0).contains(v.get_ref())
             {
-                loc.at(v.span().start, format!("`{key}` must be between 0 and 1, not {}", v.get_ref()));
+                loc.at(
+                    v.span().start,
+                    format!("`{key}` must be between 0 and 1, not {}", v.get_ref()),
+                );
             }
         }
     }
@@ -557,7 +648,13 @@ fn parse_file(src: &RuleSource) -> Result<RawFile, Vec<Problem>> {
         if let Some(m) = &level.min_activities
             && *m.get_ref() < 1
         {
-            loc.at(m.span().start, format!("{what}: `min_activities` must be at least 1, not {}", m.get_ref()));
+            loc.at(
+                m.span().start,
+                format!(
+                    "{what}: `min_activities` must be at least 1, not {}",
+                    m.get_ref()
+                ),
+            );
         }
         check_terms(&mut loc, &what, &level.terms, &level.exclude, &level.remove);
     }
@@ -571,11 +668,20 @@ fn parse_file(src: &RuleSource) -> Result<RawFile, Vec<Problem>> {
     for tag in &raw.tag {
         let id = tag.id.get_ref();
         if id.trim().is_empty() || id.contains(char::is_whitespace) {
-            loc.at(tag.id.span().start, format!("tag id {id:?} must be one word"));
+            loc.at(
+                tag.id.span().start,
+                format!("tag id {id:?} must be one word"),
+            );
         } else if !seen_tags.insert(id.clone()) {
             loc.at(tag.id.span().start, format!("tag `{id}` is defined twice"));
         }
-        check_terms(&mut loc, &format!("tag `{id}`"), &tag.terms, &tag.exclude, &tag.remove);
+        check_terms(
+            &mut loc,
+            &format!("tag `{id}`"),
+            &tag.terms,
+            &tag.exclude,
+            &tag.remove,
+        );
     }
     for ex in &raw.example {
         let e = ex.get_ref();
@@ -588,7 +694,10 @@ fn parse_file(src: &RuleSource) -> Result<RawFile, Vec<Problem>> {
                 loc.at(at, format!("example level {n} is outside 1-6"));
             }
             Some(ExampleLevel::Word(w)) if !matches!(w.as_str(), "response" | "none") => {
-                loc.at(at, format!("example level {w:?} must be 1-6, \"response\" or \"none\""));
+                loc.at(
+                    at,
+                    format!("example level {w:?} must be 1-6, \"response\" or \"none\""),
+                );
             }
             None if e.not.is_empty() => loc.at(at, "example needs `level` or `not`"),
             _ => {}
@@ -599,13 +708,20 @@ fn parse_file(src: &RuleSource) -> Result<RawFile, Vec<Problem>> {
             }
         }
     }
-    if loc.problems.is_empty() { Ok(raw) } else { Err(loc.problems) }
+    if loc.problems.is_empty() {
+        Ok(raw)
+    } else {
+        Err(loc.problems)
+    }
 }
 
 fn check_weight(loc: &mut Locator, w: &Spanned<f64>, what: &str) {
     let v = *w.get_ref();
     if !v.is_finite() || v < 0.0 {
-        loc.at(w.span().start, format!("{what} must be zero or more, not {v}"));
+        loc.at(
+            w.span().start,
+            format!("{what} must be zero or more, not {v}"),
+        );
     }
 }
 
@@ -627,27 +743,57 @@ fn check_terms(
         if let Some(w) = spec.weight
             && (!w.is_finite() || w < 0.0)
         {
-            loc.at(at, format!("{what}: term {:?}: weight must be zero or more, not {w}", spec.term));
+            loc.at(
+                at,
+                format!(
+                    "{what}: term {:?}: weight must be zero or more, not {w}",
+                    spec.term
+                ),
+            );
         }
         match (&spec.near, spec.within) {
             (Some(others), within) => {
                 if others.is_empty() {
-                    loc.at(at, format!("{what}: term {:?}: `near` needs at least one term", spec.term));
+                    loc.at(
+                        at,
+                        format!(
+                            "{what}: term {:?}: `near` needs at least one term",
+                            spec.term
+                        ),
+                    );
                 }
                 for other in others {
                     if let Err(msg) = parse_pattern(other) {
-                        loc.at(at, format!("{what}: term {:?}: `near` {other:?}: {msg}", spec.term));
+                        loc.at(
+                            at,
+                            format!("{what}: term {:?}: `near` {other:?}: {msg}", spec.term),
+                        );
                     } else if spec.term.starts_with("re:") || other.starts_with("re:") {
-                        loc.at(at, format!("{what}: term {:?}: `near` pairs take words, not `re:` patterns", spec.term));
+                        loc.at(
+                            at,
+                            format!(
+                                "{what}: term {:?}: `near` pairs take words, not `re:` patterns",
+                                spec.term
+                            ),
+                        );
                     }
                 }
                 if let Some(n) = within
                     && !(1..=50).contains(&n)
                 {
-                    loc.at(at, format!("{what}: term {:?}: `within` must be 1-50 words, not {n}", spec.term));
+                    loc.at(
+                        at,
+                        format!(
+                            "{what}: term {:?}: `within` must be 1-50 words, not {n}",
+                            spec.term
+                        ),
+                    );
                 }
             }
-            (None, Some(_)) => loc.at(at, format!("{what}: term {:?}: `within` needs `near`", spec.term)),
+            (None, Some(_)) => loc.at(
+                at,
+                format!("{what}: term {:?}: `within` needs `near`", spec.term),
+            ),
             (None, None) => {}
         }
         let key = to_term(spec).key();
@@ -658,13 +804,25 @@ fn check_terms(
     let mut seen_ex = BTreeSet::new();
     for e in exclude {
         match parse_pattern(e.get_ref()) {
-            Err(msg) => loc.at(e.span().start, format!("{what}: exclude {:?}: {msg}", e.get_ref())),
+            Err(msg) => loc.at(
+                e.span().start,
+                format!("{what}: exclude {:?}: {msg}", e.get_ref()),
+            ),
             Ok(Pattern::Regex(_)) => {
-                loc.at(e.span().start, format!("{what}: exclude {:?}: exclusions are phrases, not `re:` patterns", e.get_ref()));
+                loc.at(
+                    e.span().start,
+                    format!(
+                        "{what}: exclude {:?}: exclusions are phrases, not `re:` patterns",
+                        e.get_ref()
+                    ),
+                );
             }
             Ok(_) => {
                 if !seen_ex.insert(term_key(e.get_ref())) {
-                    loc.at(e.span().start, format!("{what}: duplicate exclude {:?}", e.get_ref()));
+                    loc.at(
+                        e.span().start,
+                        format!("{what}: duplicate exclude {:?}", e.get_ref()),
+                    );
                 }
             }
         }
@@ -680,10 +838,12 @@ fn to_term(spec: &TermSpec) -> Term {
     Term {
         text: spec.term.trim().to_string(),
         weight: spec.weight.unwrap_or(1.0),
-        near: spec
-            .near
-            .as_ref()
-            .map(|o| (o.iter().map(|x| x.trim().to_string()).collect(), spec.within.unwrap_or(5).clamp(1, 50) as u32)),
+        near: spec.near.as_ref().map(|o| {
+            (
+                o.iter().map(|x| x.trim().to_string()).collect(),
+                spec.within.unwrap_or(5).clamp(1, 50) as u32,
+            )
+        }),
     }
 }
 
@@ -733,7 +893,8 @@ impl Builder {
         set(&mut self.description, raw.description);
         if let Some(a) = raw.assessment {
             if let Some(l) = a.upstream_levels {
-                self.assessment.upstream_levels = l.into_inner().into_iter().map(|n| n as u8).collect();
+                self.assessment.upstream_levels =
+                    l.into_inner().into_iter().map(|n| n as u8).collect();
             }
             if let Some(s) = a.upstream_target_share {
                 self.assessment.upstream_target_share = s.into_inner();
@@ -748,26 +909,56 @@ impl Builder {
             let existed = self.levels.contains_key(&n);
             let draft = self.levels.entry(n).or_default();
             if !first && !existed {
-                loc.at(at, format!("level {n} is not in the rules this file layers over"));
+                loc.at(
+                    at,
+                    format!("level {n} is not in the rules this file layers over"),
+                );
             }
             set(&mut draft.name, level.name);
             set(&mut draft.short, level.short);
             set(&mut draft.weight, level.weight.map(Spanned::into_inner));
-            set(&mut draft.min_activities, level.min_activities.map(|m| m.into_inner() as u32));
+            set(
+                &mut draft.min_activities,
+                level.min_activities.map(|m| m.into_inner() as u32),
+            );
             set(&mut draft.description, level.description);
             set(&mut draft.example, level.example);
             set(&mut draft.recommendation, level.recommendation);
-            merge_terms(loc, &format!("level {n}"), &mut draft.terms, &mut draft.exclude, level.terms, level.exclude, level.remove);
+            merge_terms(
+                loc,
+                &format!("level {n}"),
+                &mut draft.terms,
+                &mut draft.exclude,
+                level.terms,
+                level.exclude,
+                level.remove,
+            );
         }
         if let Some(r) = raw.response {
             set(&mut self.response.name, r.name);
             set(&mut self.response.description, r.description);
-            merge_terms(loc, "response", &mut self.response.terms, &mut self.response.exclude, r.terms, r.exclude, r.remove);
+            merge_terms(
+                loc,
+                "response",
+                &mut self.response.terms,
+                &mut self.response.exclude,
+                r.terms,
+                r.exclude,
+                r.remove,
+            );
         }
         if let Some(r) = raw.other {
             set(&mut self.other.name, r.name);
             set(&mut self.other.description, r.description);
-            merge_terms(loc, "other", &mut self.other.terms, &mut self.other.exclude, r.terms, r.exclude, r.remove);
+            merge_terms(
+                loc,
+                "other",
+                &mut self.other.terms,
+                &mut self.other.exclude,
+                r.terms,
+                r.exclude,
+                r.remove,
+            );
         }
         for tag in raw.tag {
             let id = tag.id.get_ref().clone();
@@ -781,7 +972,15 @@ impl Builder {
             let draft = &mut self.tags[pos].1;
             set(&mut draft.name, tag.name);
             set(&mut draft.description, tag.description);
-            merge_terms(loc, &format!("tag `{id}`"), &mut draft.terms, &mut draft.exclude, tag.terms, tag.exclude, tag.remove);
+            merge_terms(
+                loc,
+                &format!("tag `{id}`"),
+                &mut draft.terms,
+                &mut draft.exclude,
+                tag.terms,
+                tag.exclude,
+                tag.remove,
+            );
         }
         for ex in raw.example {
             let at = ex.span().start;
@@ -809,12 +1008,19 @@ impl Builder {
         let (base_file, _) = self.base.clone().unwrap_or_default();
         let mut problems = Vec::new();
         let mut problem = |message: String| {
-            problems.push(Problem { file: base_file.clone(), line: 1, column: 1, message });
+            problems.push(Problem {
+                file: base_file.clone(),
+                line: 1,
+                column: 1,
+                message,
+            });
         };
         let mut levels = Vec::new();
         for n in 1..=6u8 {
             let Some(d) = self.levels.get(&n) else {
-                problem(format!("level {n} is missing (a rule set needs all six levels)"));
+                problem(format!(
+                    "level {n} is missing (a rule set needs all six levels)"
+                ));
                 continue;
             };
             let mut req = |field: &str, v: &Option<String>| match v {
@@ -847,8 +1053,13 @@ impl Builder {
             for t in ex.tags.iter().flatten() {
                 if !tag_ids.contains(t.as_str()) {
                     problems.push(Problem {
-                        file: location.rsplit_once(':').map_or(location.clone(), |(f, _)| f.to_string()),
-                        line: location.rsplit_once(':').and_then(|(_, l)| l.parse().ok()).unwrap_or(1),
+                        file: location
+                            .rsplit_once(':')
+                            .map_or(location.clone(), |(f, _)| f.to_string()),
+                        line: location
+                            .rsplit_once(':')
+                            .and_then(|(_, l)| l.parse().ok())
+                            .unwrap_or(1),
                         column: 1,
                         message: format!("example names unknown tag `{t}`"),
                     });
@@ -874,13 +1085,19 @@ impl Builder {
             assessment: self.assessment,
             levels,
             response: Category {
-                name: self.response.name.unwrap_or_else(|| "After-harm response".into()),
+                name: self
+                    .response
+                    .name
+                    .unwrap_or_else(|| "After-harm response".into()),
                 description: self.response.description.unwrap_or_default(),
                 terms: self.response.terms,
                 exclude: self.response.exclude,
             },
             other: Category {
-                name: self.other.name.unwrap_or_else(|| "Neither prevention nor response".into()),
+                name: self
+                    .other
+                    .name
+                    .unwrap_or_else(|| "Neither prevention nor response".into()),
                 description: self.other.description.unwrap_or_default(),
                 terms: self.other.terms,
                 exclude: self.other.exclude,
@@ -921,7 +1138,10 @@ fn merge_terms(
         let before = terms.len();
         terms.retain(|t| t.key() != key && term_key(&t.text) != key);
         if terms.len() == before {
-            loc.at(r.span().start, format!("{what}: cannot remove {:?}: no such term", r.get_ref()));
+            loc.at(
+                r.span().start,
+                format!("{what}: cannot remove {:?}: no such term", r.get_ref()),
+            );
         }
     }
     for t in new_terms {
@@ -1043,11 +1263,17 @@ fn show_terms(terms: &[Term]) -> Vec<ShowTerm<'_>> {
     terms
         .iter()
         .map(|t| match (&t.near, t.weight) {
-            (None, w) if w == 1.0 => ShowTerm::Plain(&t.text),
+            (None, 1.0) => ShowTerm::Plain(&t.text),
             (near, w) => ShowTerm::Table {
                 term: &t.text,
                 weight: (w != 1.0).then_some(w),
-                near: near.as_ref().map(|(o, _)| if o.len() == 1 { NearShow::One(&o[0]) } else { NearShow::Many(o) }),
+                near: near.as_ref().map(|(o, _)| {
+                    if o.len() == 1 {
+                        NearShow::One(&o[0])
+                    } else {
+                        NearShow::Many(o)
+                    }
+                }),
                 within: near.as_ref().map(|(_, n)| *n),
             },
         })
@@ -1121,13 +1347,24 @@ impl RuleSet {
                 })
                 .collect(),
         };
-        let body = toml::to_string_pretty(&show).unwrap_or_else(|e| format!("# cannot print rules: {e}\n"));
-        format!("# Effective rules: {} {} ({})\n{body}", self.name, self.version, self.sources.join(" + "))
+        let body = toml::to_string_pretty(&show)
+            .unwrap_or_else(|e| format!("# cannot print rules: {e}\n"));
+        format!(
+            "# Effective rules: {} {} ({})\n{body}",
+            self.name,
+            self.version,
+            self.sources.join(" + ")
+        )
     }
 
     /// `name version (sources)`, for provenance lines in every output.
     pub fn provenance(&self) -> String {
-        format!("{} {} ({})", self.name, self.version, self.sources.join(" + "))
+        format!(
+            "{} {} ({})",
+            self.name,
+            self.version,
+            self.sources.join(" + ")
+        )
     }
 
     pub fn level(&self, n: u8) -> &Level {
@@ -1148,7 +1385,10 @@ mod tests {
     use super::*;
 
     fn src(name: &str, text: &str) -> RuleSource {
-        RuleSource { name: name.into(), text: text.into() }
+        RuleSource {
+            name: name.into(),
+            text: text.into(),
+        }
     }
 
     fn minimal() -> String {
@@ -1162,7 +1402,12 @@ mod tests {
     }
 
     fn errors(text: &str) -> Vec<String> {
-        load(&[src("r.toml", text)]).unwrap_err().problems.iter().map(ToString::to_string).collect()
+        load(&[src("r.toml", text)])
+            .unwrap_err()
+            .problems
+            .iter()
+            .map(ToString::to_string)
+            .collect()
     }
 
     #[test]
@@ -1174,7 +1419,11 @@ mod tests {
         assert_eq!(weights, DEFAULT_WEIGHTS);
         assert!(rules.examples.len() >= 60);
         for n in 1..=6 {
-            let count = rules.examples.iter().filter(|e| e.expect == Some(Expect::Level(n))).count();
+            let count = rules
+                .examples
+                .iter()
+                .filter(|e| e.expect == Some(Expect::Level(n)))
+                .count();
             assert!(count >= 8, "level {n} has only {count} examples");
         }
         for id in ["demand", "vulnerability", "profit"] {
@@ -1210,15 +1459,30 @@ mod tests {
     fn all_problems_reported_at_once() {
         let text = minimal()
             .replace("number = 2", "number = 7")
-            .replace("terms = [\"word4\"]", "terms = [\"word4\", \"\", \"Word4\", { term = \"x\", weight = -1 }]")
+            .replace(
+                "terms = [\"word4\"]",
+                "terms = [\"word4\", \"\", \"Word4\", { term = \"x\", weight = -1 }]",
+            )
             .replace("number = 5\n", "number = 5\nweight = -2\n");
         let errs = errors(&text);
         let joined = errs.join("\n");
         assert!(joined.contains("level 7 is outside 1-6"), "{joined}");
-        assert!(joined.contains("level 4: term \"\": empty term"), "{joined}");
-        assert!(joined.contains("level 4: duplicate term \"Word4\""), "{joined}");
-        assert!(joined.contains("weight must be zero or more, not -1"), "{joined}");
-        assert!(joined.contains("level 5 weight must be zero or more, not -2"), "{joined}");
+        assert!(
+            joined.contains("level 4: term \"\": empty term"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("level 4: duplicate term \"Word4\""),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("weight must be zero or more, not -1"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("level 5 weight must be zero or more, not -2"),
+            "{joined}"
+        );
         assert_eq!(errs.len(), 5, "{joined}");
     }
 
@@ -1227,9 +1491,18 @@ mod tests {
         let text = minimal().replace("number = 3", "number = 2");
         let errs = errors(&text).join("\n");
         assert!(errs.contains("level 2 is defined twice"), "{errs}");
-        let errs = load(&[src("r.toml", &minimal().replace("number = 3", "number = 2").replace("[[level]]\nnumber = 2\nname = \"L3\"", "[[levelx]]"))]);
+        let errs = load(&[src(
+            "r.toml",
+            &minimal()
+                .replace("number = 3", "number = 2")
+                .replace("[[level]]\nnumber = 2\nname = \"L3\"", "[[levelx]]"),
+        )]);
         assert!(errs.is_err());
-        let text: String = minimal().split("[[level]]").take(6).collect::<Vec<_>>().join("[[level]]");
+        let text: String = minimal()
+            .split("[[level]]")
+            .take(6)
+            .collect::<Vec<_>>()
+            .join("[[level]]");
         let errs = errors(&text).join("\n");
         assert!(errs.contains("level 6 is missing"), "{errs}");
     }
@@ -1248,14 +1521,26 @@ mod tests {
     fn bad_wildcards_and_regexes_are_named() {
         let text = minimal().replace("[\"word1\"]", "[\"le*gis\", \"*\", \"re:(unclosed\"]");
         let errs = errors(&text).join("\n");
-        assert!(errs.contains("term \"le*gis\": `*` is only allowed at the end"), "{errs}");
-        assert!(errs.contains("term \"*\": a wildcard needs at least one letter"), "{errs}");
-        assert!(errs.contains("term \"re:(unclosed\": invalid regular expression"), "{errs}");
+        assert!(
+            errs.contains("term \"le*gis\": `*` is only allowed at the end"),
+            "{errs}"
+        );
+        assert!(
+            errs.contains("term \"*\": a wildcard needs at least one letter"),
+            "{errs}"
+        );
+        assert!(
+            errs.contains("term \"re:(unclosed\": invalid regular expression"),
+            "{errs}"
+        );
     }
 
     #[test]
     fn missing_level_text_is_reported() {
-        let text = minimal().replace("recommendation = \"r\"\nterms = [\"word2\"]", "terms = [\"word2\"]");
+        let text = minimal().replace(
+            "recommendation = \"r\"\nterms = [\"word2\"]",
+            "terms = [\"word2\"]",
+        );
         let errs = errors(&text).join("\n");
         assert!(errs.contains("level 2: missing `recommendation`"), "{errs}");
     }
@@ -1267,7 +1552,11 @@ mod tests {
         assert_eq!(rules.version, "2");
         assert_eq!(rules.name, "t");
         assert_eq!(rules.levels[0].weight, 4.0);
-        let l1: Vec<(&str, f64)> = rules.levels[0].terms.iter().map(|t| (t.text.as_str(), t.weight)).collect();
+        let l1: Vec<(&str, f64)> = rules.levels[0]
+            .terms
+            .iter()
+            .map(|t| (t.text.as_str(), t.weight))
+            .collect();
         assert_eq!(l1, vec![("word1", 3.0), ("extra", 1.0)]);
         assert!(rules.levels[1].terms.is_empty());
         assert_eq!(rules.sources, vec!["base.toml", "over.toml"]);
@@ -1279,7 +1568,11 @@ mod tests {
         let err = load(&[src("base.toml", &minimal()), src("over.toml", overlay)]).unwrap_err();
         assert_eq!(err.problems.len(), 1);
         assert_eq!(err.problems[0].file, "over.toml");
-        assert!(err.problems[0].message.contains("cannot remove \"nothing here\""));
+        assert!(
+            err.problems[0]
+                .message
+                .contains("cannot remove \"nothing here\"")
+        );
     }
 
     #[test]
@@ -1287,7 +1580,12 @@ mod tests {
         let overlay = "format = 1\nextends = \"built-in\"\n[[level]]\nnumber = 6\nterms = [\"zoning variance\"]\n";
         let rules = load(&[src("local.toml", overlay)]).unwrap();
         assert_eq!(rules.sources, vec!["built-in", "local.toml"]);
-        assert!(rules.levels[5].terms.iter().any(|t| t.text == "zoning variance"));
+        assert!(
+            rules.levels[5]
+                .terms
+                .iter()
+                .any(|t| t.text == "zoning variance")
+        );
         assert_eq!(rules.name, builtin().unwrap().name);
     }
 
@@ -1318,8 +1616,20 @@ mod tests {
 
     #[test]
     fn pattern_parsing() {
-        assert_eq!(parse_pattern("Legislat*"), Ok(Pattern::Phrase { text: "legislat".into(), prefix: true }));
-        assert_eq!(parse_pattern("task-force"), Ok(Pattern::Phrase { text: "task force".into(), prefix: false }));
+        assert_eq!(
+            parse_pattern("Legislat*"),
+            Ok(Pattern::Phrase {
+                text: "legislat".into(),
+                prefix: true
+            })
+        );
+        assert_eq!(
+            parse_pattern("task-force"),
+            Ok(Pattern::Phrase {
+                text: "task force".into(),
+                prefix: false
+            })
+        );
         assert!(parse_pattern("re:\\bab+").is_ok());
         assert!(parse_pattern("!!").is_err());
     }

@@ -136,16 +136,28 @@ mod tests {
     #[test]
     fn lowercases_and_collapses() {
         assert_eq!(normalize("  Safe   HARBOR  "), "safe harbor");
-        assert_eq!(normalize("Anti-Trafficking, policy!"), "anti trafficking policy");
+        assert_eq!(
+            normalize("Anti-Trafficking, policy!"),
+            "anti trafficking policy"
+        );
         assert_eq!(normalize(""), "");
         assert_eq!(normalize("!!! ---"), "");
     }
 
     #[test]
     fn folds_quotes_and_unicode_punctuation() {
-        assert_eq!(normalize("men’s “clean hotel” policy"), "men s clean hotel policy");
-        assert_eq!(normalize("men's \"clean hotel\" policy"), "men s clean hotel policy");
-        assert_eq!(normalize("safe\u{2011}harbor\u{00a0}law"), "safe harbor law");
+        assert_eq!(
+            normalize("men’s “clean hotel” policy"),
+            "men s clean hotel policy"
+        );
+        assert_eq!(
+            normalize("men's \"clean hotel\" policy"),
+            "men s clean hotel policy"
+        );
+        assert_eq!(
+            normalize("safe\u{2011}harbor\u{00a0}law"),
+            "safe harbor law"
+        );
         assert_eq!(normalize("K–12 — schools"), "k 12 schools");
     }
 

@@ -33,7 +33,12 @@ pub fn run(args: &ClassifyArgs, global: &GlobalArgs, notes: &Notes) -> Result<Ou
     let classifier = Classifier::new(&rules)?;
     let input = InputPath::new(&args.input);
     let mut reader = ActivityReader::open(&input, &column_options(&args.input_args), &rules)?;
-    notes.note(format!("{}: classifying {} with {}", reader.name(), reader.columns.text_names(), rules.provenance()));
+    notes.note(format!(
+        "{}: classifying {} with {}",
+        reader.name(),
+        reader.columns.text_names(),
+        rules.provenance()
+    ));
     let headers = reader.columns.headers.clone();
     let width = headers.len();
     let guard = CellGuard { raw: args.raw };
@@ -44,9 +49,16 @@ pub fn run(args: &ClassifyArgs, global: &GlobalArgs, notes: &Notes) -> Result<Ou
 
     match args.format {
         ClassifyFormat::Csv => {
-            let mut w = csv::WriterBuilder::new().flexible(true).from_writer(&mut out);
-            let mut record: Vec<String> = headers.iter().map(|h| guard.cell(h).into_owned()).collect();
-            record.extend(SPECTRUM_COLUMNS.iter().map(|s| s.to_string()));
+            let mut w = csv::WriterBuilder::new()
+                .flexible(true)
+                .from_writer(&mut out);
+            let mut record: Vec<String> =
+                headers.iter().map(|h| guard.cell(h).into_owned()).collect();
+            record.extend(
+                SPECTRUM_COLUMNS
+                    .iter()
+                    .map(std::string::ToString::to_string),
+            );
             w.write_record(&record).with_context(write_err)?;
             while let Some(activity) = reader.next_activity()? {
                 let o = assign(&classifier, &activity, &mut scratch);
@@ -54,19 +66,43 @@ pub fn run(args: &ClassifyArgs, global: &GlobalArgs, notes: &Notes) -> Result<Ou
                 let fields = reader.fields();
                 record.clear();
                 for i in 0..width {
-                    record.push(guard.cell(fields.get(i).map_or("", String::as_str)).into_owned());
+                    record.push(
+                        guard
+                            .cell(fields.get(i).map_or("", String::as_str))
+                            .into_owned(),
+                    );
                 }
                 record.push(o.level.map(|n| n.to_string()).unwrap_or_default());
-                record.push(o.level.map(|n| rules.level(n).name.clone()).unwrap_or_default());
+                record.push(
+                    o.level
+                        .map(|n| rules.level(n).name.clone())
+                        .unwrap_or_default(),
+                );
                 record.push(o.category.as_str().to_string());
-                record.push(o.classification.also.iter().map(u8::to_string).collect::<Vec<_>>().join(";"));
+                record.push(
+                    o.classification
+                        .also
+                        .iter()
+                        .map(u8::to_string)
+                        .collect::<Vec<_>>()
+                        .join(";"),
+                );
                 record.push(tags_text(&o.classification, &rules));
                 record.push(format!("{:.2}", o.classification.confidence));
-                record.push(guard.cell(&matched_text(&o.classification, &classifier, &rules)).into_owned());
+                record.push(
+                    guard
+                        .cell(&matched_text(&o.classification, &classifier, &rules))
+                        .into_owned(),
+                );
                 record.push(o.source.as_str().to_string());
                 record.push(o.note());
                 // Cells beyond the header (ragged rows) follow, so nothing is lost.
-                record.extend(fields.iter().skip(width).map(|f| guard.cell(f).into_owned()));
+                record.extend(
+                    fields
+                        .iter()
+                        .skip(width)
+                        .map(|f| guard.cell(f).into_owned()),
+                );
                 w.write_record(&record).with_context(write_err)?;
             }
             w.flush().with_context(write_err)?;
@@ -78,11 +114,14 @@ pub fn run(args: &ClassifyArgs, global: &GlobalArgs, notes: &Notes) -> Result<Ou
                 let fields = reader.fields();
                 let mut cells = Map::new();
                 for (i, value) in fields.iter().enumerate() {
-                    let name = headers.get(i).cloned().unwrap_or_else(|| format!("column_{}", i + 1));
+                    let name = headers
+                        .get(i)
+                        .cloned()
+                        .unwrap_or_else(|| format!("column_{}", i + 1));
                     cells.insert(name, Value::String(value.clone()));
                 }
-                for i in fields.len()..width {
-                    cells.insert(headers[i].clone(), Value::String(String::new()));
+                for name in headers.iter().skip(fields.len()) {
+                    cells.insert(name.clone(), Value::String(String::new()));
                 }
                 let matched: Vec<Value> = o
                     .classification

@@ -21,11 +21,12 @@ pub fn run(args: &ExplainArgs, global: &GlobalArgs, _notes: &Notes) -> Result<Ou
     let rules = load_rules(global)?;
     let classifier = Classifier::new(&rules)?;
     let mut scratch = Scratch::default();
-    let (text, origin, manual) = match (&args.text, &args.input, &args.row) {
+    let (text, origin, manual) = match (&args.activity, &args.input, &args.row) {
         (Some(t), _, _) => (t.clone(), None, None),
         (None, Some(path), Some(row)) => {
             let input = InputPath::new(path);
-            let mut reader = ActivityReader::open(&input, &column_options(&args.input_args), &rules)?;
+            let mut reader =
+                ActivityReader::open(&input, &column_options(&args.input_args), &rules)?;
             let mut found = None;
             while let Some(a) = reader.next_activity()? {
                 if a.id == *row || a.row.to_string() == *row {
@@ -34,11 +35,24 @@ pub fn run(args: &ExplainArgs, global: &GlobalArgs, _notes: &Notes) -> Result<Ou
                 }
             }
             let Some(a) = found else {
-                bail!("{}: no row with id `{row}` (ids come from the `id` column, else the data row number)", input.display());
+                bail!(
+                    "{}: no row with id `{row}` (ids come from the `id` column, else the data row number)",
+                    input.display()
+                );
             };
-            let origin = format!("{} row {} (id {}, line {})", input.display(), a.row, a.id, a.line);
+            let origin = format!(
+                "{} row {} (id {}, line {})",
+                input.display(),
+                a.row,
+                a.id,
+                a.line
+            );
             let o = assign(&classifier, &a, &mut scratch);
-            (a.text.clone(), Some(origin), o.rules_said.map(|said| (a.manual, said)))
+            (
+                a.text.clone(),
+                Some(origin),
+                o.rules_said.map(|said| (a.manual, said)),
+            )
         }
         _ => bail!("give a TEXT, or --input FILE with --row ID"),
     };
@@ -85,7 +99,11 @@ pub fn run(args: &ExplainArgs, global: &GlobalArgs, _notes: &Notes) -> Result<Ou
                     ]);
                 }
                 for d in &c.dropped {
-                    let why = if d.excluded { format!("no: inside excluded \"{}\"", d.by) } else { format!("no: inside longer term \"{}\"", d.by) };
+                    let why = if d.excluded {
+                        format!("no: inside excluded \"{}\"", d.by)
+                    } else {
+                        format!("no: inside longer term \"{}\"", d.by)
+                    };
                     t.add_row(vec![
                         Cell::new(target_name(d.target, &rules)),
                         Cell::new(classifier.term_text(d.term)),
@@ -98,13 +116,33 @@ pub fn run(args: &ExplainArgs, global: &GlobalArgs, _notes: &Notes) -> Result<Ou
                 let mut s = table(&["Level", "Name", "Score"]);
                 for l in &rules.levels {
                     let score = c.scores[usize::from(l.number) - 1];
-                    let mark = if c.level == Some(l.number) { " <- winner" } else { "" };
-                    s.add_row(vec![Cell::new(l.number), Cell::new(&l.short), Cell::new(format!("{}{mark}", fmt_num(score)))]);
+                    let mark = if c.level == Some(l.number) {
+                        " <- winner"
+                    } else {
+                        ""
+                    };
+                    s.add_row(vec![
+                        Cell::new(l.number),
+                        Cell::new(&l.short),
+                        Cell::new(format!("{}{mark}", fmt_num(score))),
+                    ]);
                 }
-                let mark = if c.category == Category::Response { " <- winner" } else { "" };
-                s.add_row(vec![Cell::new("-"), Cell::new("Response (after harm)"), Cell::new(format!("{}{mark}", fmt_num(c.response_score)))]);
+                let mark = if c.category == Category::Response {
+                    " <- winner"
+                } else {
+                    ""
+                };
+                s.add_row(vec![
+                    Cell::new("-"),
+                    Cell::new("Response (after harm)"),
+                    Cell::new(format!("{}{mark}", fmt_num(c.response_score))),
+                ]);
                 if c.other_score > 0.0 {
-                    s.add_row(vec![Cell::new("-"), Cell::new("Neither (other)"), Cell::new(fmt_num(c.other_score))]);
+                    s.add_row(vec![
+                        Cell::new("-"),
+                        Cell::new("Neither (other)"),
+                        Cell::new(fmt_num(c.other_score)),
+                    ]);
                 }
                 writeln!(out, "{s}")?;
                 writeln!(out)?;
@@ -121,7 +159,12 @@ pub fn run(args: &ExplainArgs, global: &GlobalArgs, _notes: &Notes) -> Result<Ou
             }
             writeln!(out, "Why:    {}", decision(&c, &rules))?;
             if let Some((Some(manual), said)) = manual {
-                writeln!(out, "Note:   the row's manual level is {}, so reports use it; the rules say {}", manual.display(), said.display())?;
+                writeln!(
+                    out,
+                    "Note:   the row's manual level is {}, so reports use it; the rules say {}",
+                    manual.display(),
+                    said.display()
+                )?;
             }
         }
     }
@@ -131,7 +174,10 @@ pub fn run(args: &ExplainArgs, global: &GlobalArgs, _notes: &Notes) -> Result<Ou
 
 fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic).set_width(100).set_header(header.to_vec());
+    t.load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(100)
+        .set_header(header.to_vec());
     t
 }
 
@@ -144,7 +190,11 @@ fn target_name(t: crate::classify::Target, rules: &RuleSet) -> String {
 
 /// Formats a score or weight without a needless `.0`.
 pub fn fmt_num(v: f64) -> String {
-    if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.2}").trim_end_matches('0').to_string() }
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}").trim_end_matches('0').to_string()
+    }
 }
 
 /// One sentence on why the classification came out as it did.
@@ -167,18 +217,43 @@ pub fn decision(c: &Classification, rules: &RuleSet) -> String {
         ),
         Label::Level(n) => {
             let i = usize::from(n) - 1;
-            let tied: Vec<u8> = (0..6).filter(|&j| j != i && (c.scores[j] - c.scores[i]).abs() < 1e-9).map(|j| j as u8 + 1).collect();
+            let tied: Vec<u8> = (0..6)
+                .filter(|&j| j != i && (c.scores[j] - c.scores[i]).abs() < 1e-9)
+                .map(|j| j as u8 + 1)
+                .collect();
             if tied.is_empty() {
-                let next = (0..6).filter(|&j| j != i).map(|j| (c.scores[j], j as u8 + 1)).fold((0.0, 0u8), |a, b| if b.0 > a.0 { b } else { a });
-                let next_text = if next.0 > 0.0 { format!("next was level {} with {}", next.1, fmt_num(next.0)) } else { "no other level scored".into() };
-                format!("level {n} scored {}, the highest; {next_text}", fmt_num(c.scores[i]))
-            } else {
-                let others = tied.iter().map(|t| format!("level {t}")).collect::<Vec<_>>().join(", ");
-                let specific = tied.iter().all(|t| c.specificity[usize::from(*t) - 1] < c.specificity[i]);
-                if specific {
-                    format!("level {n} tied with {others} at {} and won on its more specific (longer) matched term", fmt_num(c.scores[i]))
+                let next = (0..6)
+                    .filter(|&j| j != i)
+                    .map(|j| (c.scores[j], j as u8 + 1))
+                    .fold((0.0, 0u8), |a, b| if b.0 > a.0 { b } else { a });
+                let next_text = if next.0 > 0.0 {
+                    format!("next was level {} with {}", next.1, fmt_num(next.0))
                 } else {
-                    format!("level {n} tied with {others} at {}; equally specific, so the lower level wins (ties never move upward)", fmt_num(c.scores[i]))
+                    "no other level scored".into()
+                };
+                format!(
+                    "level {n} scored {}, the highest; {next_text}",
+                    fmt_num(c.scores[i])
+                )
+            } else {
+                let others = tied
+                    .iter()
+                    .map(|t| format!("level {t}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let specific = tied
+                    .iter()
+                    .all(|t| c.specificity[usize::from(*t) - 1] < c.specificity[i]);
+                if specific {
+                    format!(
+                        "level {n} tied with {others} at {} and won on its more specific (longer) matched term",
+                        fmt_num(c.scores[i])
+                    )
+                } else {
+                    format!(
+                        "level {n} tied with {others} at {}; equally specific, so the lower level wins (ties never move upward)",
+                        fmt_num(c.scores[i])
+                    )
                 }
             }
         }

@@ -3,6 +3,7 @@
 
 #![allow(clippy::print_stderr)]
 
+pub mod assess;
 pub mod classify;
 pub mod explain;
 pub mod rules;
@@ -20,12 +21,14 @@ use crate::rules::{RuleSet, RuleSource};
 pub const LOCAL_RULES: &str = "spectrum-rules.toml";
 
 pub fn run(cli: Cli) -> Result<Outcome> {
-    let notes = Notes { quiet: cli.global.quiet };
+    let notes = Notes {
+        quiet: cli.global.quiet,
+    };
     match cli.command {
         Command::Classify(args) => classify::run(&args, &cli.global, &notes),
         Command::Explain(args) => explain::run(&args, &cli.global, &notes),
         Command::Rules(cmd) => rules::run(&cmd, &cli.global, &notes),
-        Command::Assess(_) => anyhow::bail!("assess is not available yet"),
+        Command::Assess(args) => assess::run(&args, &cli.global, &notes),
     }
 }
 
@@ -48,7 +51,11 @@ pub fn rule_paths(global: &GlobalArgs) -> Vec<PathBuf> {
         return global.rules.clone();
     }
     let local = Path::new(LOCAL_RULES);
-    if local.is_file() { vec![local.to_path_buf()] } else { Vec::new() }
+    if local.is_file() {
+        vec![local.to_path_buf()]
+    } else {
+        Vec::new()
+    }
 }
 
 /// Loads the effective rules.
@@ -57,11 +64,19 @@ pub fn load_rules(global: &GlobalArgs) -> Result<RuleSet> {
 }
 
 pub fn load_rule_files(paths: &[PathBuf]) -> Result<RuleSet> {
-    let sources = paths.iter().map(|p| RuleSource::read(p)).collect::<Result<Vec<_>>>()?;
+    let sources = paths
+        .iter()
+        .map(|p| RuleSource::read(p))
+        .collect::<Result<Vec<_>>>()?;
     Ok(crate::rules::load(&sources)?)
 }
 
 /// Column options from the shared input arguments.
 pub fn column_options(args: &InputArgs) -> ColumnOptions {
-    ColumnOptions { text: args.text.clone(), manual_levels: !args.no_manual, ignore_level: None, extra: Vec::new() }
+    ColumnOptions {
+        text: args.text.clone(),
+        manual_levels: !args.no_manual,
+        ignore_level: None,
+        extra: Vec::new(),
+    }
 }

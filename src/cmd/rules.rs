@@ -75,7 +75,11 @@ fn test(rules: &RuleSet, verbose: bool, out: &mut impl Write) -> Result<Outcome>
                 Expect::None => Label::None,
             };
             if got != want {
-                problems.push(format!("expected {}, got {}", want.display(), got.display()));
+                problems.push(format!(
+                    "expected {}, got {}",
+                    want.display(),
+                    got.display()
+                ));
             }
         }
         if let Some(n) = c.level.filter(|n| ex.not.contains(n)) {
@@ -91,17 +95,51 @@ fn test(rules: &RuleSet, verbose: bool, out: &mut impl Write) -> Result<Outcome>
             writeln!(out, "FAIL {}: {}", ex.location, problems.join("; "))?;
             writeln!(out, "     text:    {}", ex.text)?;
             let matched = matched_text(&c, &classifier, rules);
-            writeln!(out, "     matched: {}", if matched.is_empty() { "(nothing)".into() } else { matched })?;
+            writeln!(
+                out,
+                "     matched: {}",
+                if matched.is_empty() {
+                    "(nothing)".into()
+                } else {
+                    matched
+                }
+            )?;
         }
     }
     let total = rules.examples.len();
-    writeln!(out, "{total} examples: {} passed, {failed} failed", total - failed)?;
+    writeln!(
+        out,
+        "{total} examples: {} passed, {failed} failed",
+        total - failed
+    )?;
 
     let missing: Vec<String> = (1..=6u8)
-        .filter(|n| !rules.examples.iter().any(|e| e.expect == Some(Expect::Level(*n))))
+        .filter(|n| {
+            !rules
+                .examples
+                .iter()
+                .any(|e| e.expect == Some(Expect::Level(*n)))
+        })
         .map(|n| format!("level {n}"))
-        .chain(rules.examples.iter().all(|e| e.expect != Some(Expect::Response)).then(|| "response".to_string()))
-        .chain(rules.tags.iter().filter(|t| !rules.examples.iter().any(|e| e.tags.iter().flatten().any(|x| *x == t.id))).map(|t| format!("tag `{}`", t.id)))
+        .chain(
+            rules
+                .examples
+                .iter()
+                .all(|e| e.expect != Some(Expect::Response))
+                .then(|| "response".to_string()),
+        )
+        .chain(
+            rules
+                .tags
+                .iter()
+                .filter(|t| {
+                    !rules
+                        .examples
+                        .iter()
+                        .any(|e| e.tags.iter().flatten().any(|x| *x == t.id))
+                })
+                .map(|t| format!("tag `{}`", t.id)),
+        )
         .collect();
     if missing.is_empty() {
         writeln!(out, "every level, response and tag has an example")?;
@@ -109,16 +147,36 @@ fn test(rules: &RuleSet, verbose: bool, out: &mut impl Write) -> Result<Outcome>
         writeln!(out, "no example for: {}", missing.join(", "))?;
     }
     let unexercised: Vec<usize> = (0..classifier.term_count())
-        .filter(|t| !exercised.contains(t) && !matches!(classifier.term_target(*t).0, Target::Tag(_)))
+        .filter(|t| {
+            !exercised.contains(t) && !matches!(classifier.term_target(*t).0, Target::Tag(_))
+        })
         .collect();
-    let scored = (0..classifier.term_count()).filter(|t| !matches!(classifier.term_target(*t).0, Target::Tag(_))).count();
-    writeln!(out, "{} of {scored} level, response and other terms are matched by some example", scored - unexercised.len())?;
+    let scored = (0..classifier.term_count())
+        .filter(|t| !matches!(classifier.term_target(*t).0, Target::Tag(_)))
+        .count();
+    writeln!(
+        out,
+        "{} of {scored} level, response and other terms are matched by some example",
+        scored - unexercised.len()
+    )?;
     if verbose {
         for t in &unexercised {
-            writeln!(out, "  no example: {} {}", crate::activity::target_label(classifier.term_target(*t).0, rules), classifier.term_text(*t))?;
+            writeln!(
+                out,
+                "  no example: {} {}",
+                crate::activity::target_label(classifier.term_target(*t).0, rules),
+                classifier.term_text(*t)
+            )?;
         }
     } else if !unexercised.is_empty() {
-        writeln!(out, "(run `rules test --verbose` to list the terms no example matches)")?;
+        writeln!(
+            out,
+            "(run `rules test --verbose` to list the terms no example matches)"
+        )?;
     }
-    Ok(if failed > 0 { Outcome::Failed(1) } else { Outcome::Ok })
+    Ok(if failed > 0 {
+        Outcome::Failed(1)
+    } else {
+        Outcome::Ok
+    })
 }

@@ -1,0 +1,179 @@
+//! `assess`: the coverage and gap report for one portfolio (one or more
+//! files), optionally grouped, weighted and compared with a baseline.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Result, anyhow, bail};
+
+use super::{Notes, column_options, load_rules};
+use crate::Outcome;
+use crate::activity::assign;
+use crate::assess::{InputInfo, Meta, Tally, build, parse_amount, report_date};
+use crate::classify::{Classifier, Scratch};
+use crate::cli::{AssessArgs, AssessFormat, GlobalArgs};
+use crate::input::{ActivityReader, InputPath};
+use crate::output::Output;
+use crate::render;
+use crate::rules::RuleSet;
+
+/// What to collect while reading one portfolio file.
+struct Collect<'a> {
+    rules: &'a RuleSet,
+    classifier: &'a Classifier,
+    args: &'a AssessArgs,
+    review: bool,
+}
+
+pub fn run(args: &AssessArgs, global: &GlobalArgs, notes: &Notes) -> Result<Outcome> {
+    let rules = load_rules(global)?;
+    let classifier = Classifier::new(&rules)?;
+    let inputs: Vec<InputPath> = args.inputs.iter().map(|p| InputPath::new(p)).collect();
+    let baselines: Vec<InputPath> = args.baseline.iter().map(|p| InputPath::new(p)).collect();
+    let stdin_uses = inputs
+        .iter()
+        .chain(&baselines)
+        .filter(|i| **i == InputPath::Stdin)
+        .count();
+    if stdin_uses > 1 {
+        bail!("standard input (`-`) can be read only once");
+    }
+    if let Some(score) = args.fail_under
+        && !(0.0..=100.0).contains(&score)
+    {
+        bail!("--fail-under takes a score from 0 to 100, not {score}");
+    }
+    let all_inputs: Vec<InputPath> = inputs.iter().chain(&baselines).cloned().collect();
+    let mut out = Output::create(args.output.as_deref(), &all_inputs)?;
+
+    let collect = Collect {
+        rules: &rules,
+        classifier: &classifier,
+        args,
+        review: true,
+    };
+    let mut total = Tally::new(rules.tags.len());
+    let mut groups = args.by.as_ref().map(|_| BTreeMap::new());
+    let mut infos = Vec::new();
+    for input in &inputs {
+        let info = read(input, &collect, &mut total, groups.as_mut())?;
+        notes.note(format!("{}: {}", info.name, info.accounting.line()));
+        infos.push(info);
+    }
+    let baseline = if baselines.is_empty() {
+        None
+    } else {
+        let collect = Collect {
+            review: false,
+            ..collect
+        };
+        let mut before = Tally::new(rules.tags.len());
+        let mut before_infos = Vec::new();
+        for input in &baselines {
+            let info = read(input, &collect, &mut before, None)?;
+            notes.note(format!(
+                "baseline {}: {}",
+                info.name,
+                info.accounting.line()
+            ));
+            before_infos.push(info);
+        }
+        Some((before_infos, before))
+    };
+    if inputs.len() > 1 {
+        notes.note(format!("portfolio: {}", total.accounting.line()));
+    }
+    let meta = Meta {
+        rules: &rules,
+        generated: report_date(),
+        inputs: infos,
+        weight_column: args.weight.clone(),
+        by_column: args.by.clone(),
+    };
+    let assessment = build(meta, total, groups, baseline);
+    match args.format {
+        AssessFormat::Table => render::table::render(&assessment, &mut out)?,
+        AssessFormat::Markdown => render::markdown::render(&assessment, &mut out)?,
+        AssessFormat::Json => render::json::render(&assessment, &mut out)?,
+        AssessFormat::Csv => render::csv::render(&assessment, &mut out, args.raw)?,
+    }
+    out.finish()?;
+    if let Some(min) = args.fail_under
+        && assessment.score < min
+    {
+        notes.note(format!(
+            "Spectrum score {} is below --fail-under {min}",
+            assessment.score
+        ));
+        return Ok(Outcome::Failed(3));
+    }
+    Ok(Outcome::Ok)
+}
+
+/// Reads one portfolio file into `total` (and `groups`), returning its row accounting.
+fn read(
+    input: &InputPath,
+    c: &Collect<'_>,
+    total: &mut Tally,
+    mut groups: Option<&mut BTreeMap<String, Tally>>,
+) -> Result<InputInfo> {
+    let mut opts = column_options(&c.args.input_args);
+    let by_file = c
+        .args
+        .by
+        .as_deref()
+        .is_some_and(|b| b.eq_ignore_ascii_case("file"));
+    if let Some(by) = &c.args.by {
+        opts.extra.push((by.clone(), "--by"));
+    }
+    if let Some(w) = &c.args.weight {
+        opts.extra.push((w.clone(), "--weight"));
+    }
+    let mut reader = ActivityReader::open(input, &opts, c.rules)?;
+    let by_col = c.args.by.as_ref().map(|_| reader.columns.extra[0]);
+    let weight_col = c
+        .args
+        .weight
+        .as_ref()
+        .map(|_| *reader.columns.extra.last().unwrap_or(&usize::MAX));
+    let name = reader.name().to_string();
+    let mut own = Tally::new(c.rules.tags.len());
+    let mut scratch = Scratch::default();
+    let threshold = c.rules.assessment.review_below_confidence;
+    while let Some(activity) = reader.next_activity()? {
+        let outcome = assign(c.classifier, &activity, &mut scratch);
+        let weight = match weight_col {
+            Some(col) => {
+                parse_amount(reader.cell(col)).map_err(|e| anyhow!("{}: {e}", reader.at(col)))?
+            }
+            None => None,
+        };
+        let with_weight = weight_col.is_some();
+        own.add(&outcome, weight, with_weight);
+        total.add(&outcome, weight, with_weight);
+        if c.review {
+            total.review(&name, &activity, &outcome, threshold);
+        }
+        if let (Some(groups), Some(col)) = (groups.as_deref_mut(), by_col) {
+            let key = if by_file && col == usize::MAX {
+                name.clone()
+            } else {
+                reader.cell(col).trim().to_string()
+            };
+            let key = if key.is_empty() {
+                "(blank)".to_string()
+            } else {
+                key
+            };
+            groups
+                .entry(key)
+                .or_insert_with(|| Tally::new(c.rules.tags.len()))
+                .add(&outcome, weight, with_weight);
+        }
+    }
+    own.accounting.add_blank(reader.counts.blank);
+    total.accounting.add_blank(reader.counts.blank);
+    Ok(InputInfo {
+        name,
+        accounting: own.accounting,
+    })
+}
