@@ -6,7 +6,7 @@
 //! physical line, the data row and the column.
 
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -217,7 +217,7 @@ pub struct ReadCounts {
 /// A streaming reader of activities from one portfolio.
 pub struct ActivityReader {
     name: String,
-    csv: csv::Reader<BufReader<Box<dyn Read>>>,
+    csv: csv::Reader<QuoteTracker<Box<dyn Read>>>,
     record: csv::ByteRecord,
     pub columns: Columns,
     pub counts: ReadCounts,
@@ -237,7 +237,7 @@ impl ActivityReader {
             .has_headers(false)
             .flexible(true)
             .buffer_capacity(64 * 1024)
-            .from_reader(BufReader::with_capacity(64 * 1024, reader));
+            .from_reader(QuoteTracker::new(reader, b','));
         let mut header = csv::ByteRecord::new();
         let got = csv
             .read_byte_record(&mut header)
@@ -287,6 +287,7 @@ impl ActivityReader {
                 .read_byte_record(&mut self.record)
                 .map_err(|e| csv_error(&self.name, e))?
             {
+                self.check_unclosed_quote()?;
                 return Ok(None);
             }
             self.row += 1;
@@ -302,7 +303,7 @@ impl ActivityReader {
                 self.counts.blank += 1;
                 continue;
             }
-            self.check_unclosed_quote(line)?;
+            self.check_unclosed_quote()?;
             let cell = |i: usize| self.fields.get(i).map(String::as_str).unwrap_or("");
             let mut text = String::new();
             for &i in &self.columns.text {
@@ -359,31 +360,117 @@ impl ActivityReader {
         )
     }
 
-    /// An unclosed quote swallows the rest of the file into one cell. The csv
-    /// parser accepts that silently, so look for its signature: the last
-    /// record holds a cell that spans lines and ends with a line break.
-    fn check_unclosed_quote(&mut self, line: u64) -> Result<()> {
-        let suspicious = self
-            .fields
-            .iter()
-            .any(|f| f.contains('\n') && (f.ends_with('\n') || f.ends_with('\r')));
-        if !suspicious {
-            return Ok(());
+    /// An unclosed quote swallows the rest of the file into one cell, which
+    /// the csv parser accepts silently; the [`QuoteTracker`] under it knows.
+    fn check_unclosed_quote(&self) -> Result<()> {
+        let tracker = self.csv.get_ref();
+        match tracker.unclosed_quote_line() {
+            Some(line) => bail!(
+                "{}: line {line}: a quoted cell is never closed, so the rest of the file would be read as one cell; check the `\"` on that line",
+                self.name
+            ),
+            None => Ok(()),
         }
-        let mut next = csv::ByteRecord::new();
-        let more = self
-            .csv
-            .read_byte_record(&mut next)
-            .map_err(|e| csv_error(&self.name, e))?;
-        if more {
-            self.pending = Some(next);
-            return Ok(());
+    }
+}
+
+/// Follows the CSV quoting state of every byte read, so that a quote left
+/// open at the end of the input is caught (and where it was opened).
+pub struct QuoteTracker<R> {
+    inner: R,
+    delimiter: u8,
+    state: QuoteState,
+    line: u64,
+    opened_at: u64,
+    eof: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum QuoteState {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    QuoteInQuoted,
+}
+
+impl<R: Read> QuoteTracker<R> {
+    pub fn new(inner: R, delimiter: u8) -> Self {
+        QuoteTracker {
+            inner,
+            delimiter,
+            state: QuoteState::FieldStart,
+            line: 1,
+            opened_at: 0,
+            eof: false,
         }
-        bail!(
-            "{}: line {line} (row {}): a quoted cell is never closed, so the rest of the file would be read as one cell; check the `\"` on that line",
-            self.name,
-            self.row
-        )
+    }
+
+    /// At the end of input inside a quoted cell: the line where it opened.
+    pub fn unclosed_quote_line(&self) -> Option<u64> {
+        (self.eof && self.state == QuoteState::Quoted).then_some(self.opened_at)
+    }
+
+    fn scan(&mut self, buf: &[u8]) {
+        let d = self.delimiter;
+        let mut i = 0;
+        while i < buf.len() {
+            match self.state {
+                QuoteState::Quoted => match memchr::memchr2(b'"', b'\n', &buf[i..]) {
+                    Some(p) => {
+                        i += p;
+                        if buf[i] == b'\n' {
+                            self.line += 1;
+                        } else {
+                            self.state = QuoteState::QuoteInQuoted;
+                        }
+                        i += 1;
+                    }
+                    None => return,
+                },
+                QuoteState::Unquoted => match memchr::memchr3(d, b'\n', b'\r', &buf[i..]) {
+                    Some(p) => {
+                        i += p;
+                        if buf[i] == b'\n' {
+                            self.line += 1;
+                        }
+                        self.state = QuoteState::FieldStart;
+                        i += 1;
+                    }
+                    None => return,
+                },
+                QuoteState::FieldStart | QuoteState::QuoteInQuoted => {
+                    let b = buf[i];
+                    let after_quote = self.state == QuoteState::QuoteInQuoted;
+                    self.state = match b {
+                        b'"' if after_quote => QuoteState::Quoted,
+                        b'"' => {
+                            self.opened_at = self.line;
+                            QuoteState::Quoted
+                        }
+                        b'\n' => {
+                            self.line += 1;
+                            QuoteState::FieldStart
+                        }
+                        b'\r' => QuoteState::FieldStart,
+                        _ if b == d => QuoteState::FieldStart,
+                        _ => QuoteState::Unquoted,
+                    };
+                    i += 1;
+                }
+            }
+        }
+    }
+}
+
+impl<R: Read> Read for QuoteTracker<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 {
+            self.eof = true;
+        } else {
+            self.scan(&buf[..n]);
+        }
+        Ok(n)
     }
 }
 
@@ -457,5 +544,122 @@ fn csv_error(name: &str, e: csv::Error) -> anyhow::Error {
             Some(p) => anyhow!("{name}: line {}: malformed CSV: {e}", p.line()),
             None => anyhow!("{name}: malformed CSV: {e}"),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn track(input: &[u8]) -> Option<u64> {
+        let mut t = QuoteTracker::new(input, b',');
+        let mut sink = Vec::new();
+        // Small reads exercise state carried across chunk boundaries.
+        let mut buf = [0u8; 3];
+        loop {
+            let n = t.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            sink.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(sink, input);
+        t.unclosed_quote_line()
+    }
+
+    #[test]
+    fn quote_tracker_finds_unclosed_quotes() {
+        assert_eq!(track(b"a,b\n1,\"open\n2,x\n"), Some(2));
+        assert_eq!(track(b"a,b\n1,\"closed\"\"\n\"\n2,x\n"), None);
+        assert_eq!(track(b"a,b\n1,\"multi\nline\n\"\n"), None);
+        assert_eq!(
+            track(b"a,b\n1,5\" pipe\n"),
+            None,
+            "a quote inside an unquoted cell is literal"
+        );
+        assert_eq!(track(b"a,\"b\"x,c\n"), None);
+        assert_eq!(track(b""), None);
+    }
+
+    fn headers(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| (*s).to_string()).collect()
+    }
+
+    #[test]
+    fn text_columns_join_title_and_description() {
+        let opts = ColumnOptions::default();
+        let c = Columns::resolve(
+            headers(&["ID", "Program", "Description", "Budget"]),
+            &opts,
+            "f",
+        )
+        .unwrap();
+        assert_eq!(c.text, vec![1, 2]);
+        assert_eq!(c.id, Some(0));
+        let c = Columns::resolve(headers(&["Activity_Description"]), &opts, "f").unwrap();
+        assert_eq!(c.text, vec![0]);
+        let err = Columns::resolve(headers(&["owner"]), &opts, "f")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("no activity text column; columns are: `owner`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn named_columns_suggest_the_nearest_header() {
+        let opts = ColumnOptions {
+            text: vec!["Activty".into()],
+            ..Default::default()
+        };
+        let err = Columns::resolve(headers(&["id", "Activity"]), &opts, "f")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("did you mean `Activity`?"), "{err}");
+        let opts = ColumnOptions {
+            text: vec![" ACTIVITY ".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            Columns::resolve(headers(&["id", "activity"]), &opts, "f")
+                .unwrap()
+                .text,
+            vec![1]
+        );
+    }
+
+    #[test]
+    fn manual_level_column_is_optional_and_can_be_ignored() {
+        let on = ColumnOptions {
+            manual_levels: true,
+            ..Default::default()
+        };
+        let c = Columns::resolve(headers(&["activity", "Level"]), &on, "f").unwrap();
+        assert_eq!(c.level, Some(1));
+        let gold = ColumnOptions {
+            manual_levels: true,
+            ignore_level: Some("level".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            Columns::resolve(headers(&["activity", "Level"]), &gold, "f")
+                .unwrap()
+                .level,
+            None
+        );
+    }
+
+    #[test]
+    fn header_names_are_checked() {
+        let named = name_headers(headers(&["id", "", "activity"]), "f").unwrap();
+        assert_eq!(named, headers(&["id", "column_2", "activity"]));
+        let err = name_headers(headers(&["Activity", "activity ", "x", "x"]), "f")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("duplicate column names in the header: `activity`, `x`"),
+            "{err}"
+        );
     }
 }

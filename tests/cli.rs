@@ -1,8 +1,194 @@
-//! CLI behaviour as data: every `tests/cmd/*.toml` case runs the binary and
-//! compares exit code, stdout and stderr with the `.stdout`/`.stderr` files.
+//! CLI behaviour.
+//!
+//! Most cases are data: every `tests/cmd/*.toml` runs the binary and compares
+//! exit code, stdout and stderr with the `.stdout`/`.stderr` files beside it.
 //! Regenerate after an intended change with `TRYCMD=overwrite cargo test --test cli`.
+//! The functions below cover what needs generated files or properties.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use proptest::prelude::*;
 
 #[test]
 fn cli_cases() {
     trycmd::TestCases::new().case("tests/cmd/*.toml");
+}
+
+fn bin() -> Command {
+    let mut c = Command::cargo_bin("spectrum-audit").expect("binary built");
+    c.env("SOURCE_DATE_EPOCH", "1767225600")
+        .env("NO_COLOR", "1");
+    c
+}
+
+fn write_csv(path: &Path, rows: &[Vec<String>]) {
+    let mut w = csv::Writer::from_path(path).unwrap();
+    for r in rows {
+        w.write_record(r).unwrap();
+    }
+    w.flush().unwrap();
+}
+
+fn read_csv(bytes: &[u8]) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes)
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn ten_megabyte_field_is_one_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.csv");
+    let huge = "a".repeat(10 * 1024 * 1024);
+    write_csv(
+        &path,
+        &[vec!["id".into(), "activity".into()], vec!["1".into(), huge]],
+    );
+    let out = bin().arg("classify").arg(&path).assert().code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("line 2 (row 1), column `activity`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("over the 1 MB limit for one cell"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("error:")).count(),
+        1
+    );
+    assert!(!stderr.contains("panicked"));
+}
+
+#[test]
+fn output_file_is_written_atomically_and_inputs_are_protected() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.csv");
+    std::fs::copy("examples/community-org.csv", &input).unwrap();
+    let out = dir.path().join("out.csv");
+    bin()
+        .args(["-q", "classify"])
+        .arg(&input)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout("");
+    let rows = read_csv(&std::fs::read(&out).unwrap());
+    assert_eq!(rows.len(), 25, "header and 24 rows");
+    // Refuses to overwrite the input, and leaves it untouched.
+    let before = std::fs::read(&input).unwrap();
+    let assert = bin()
+        .arg("classify")
+        .arg(&input)
+        .arg("-o")
+        .arg(&input)
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("refusing to write the report over the input"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&input).unwrap(), before);
+    // A failed run leaves an existing report as it was.
+    std::fs::write(&out, "previous report\n").unwrap();
+    bin()
+        .arg("classify")
+        .arg("tests/fixtures/bad-quote.csv")
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(1);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous report\n");
+    let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(leftovers, 2, "no temporary files left behind");
+}
+
+#[test]
+fn assess_markdown_written_to_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("summary.md");
+    bin()
+        .args([
+            "-q",
+            "assess",
+            "examples/community-org.csv",
+            "--format",
+            "markdown",
+            "-o",
+        ])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout("");
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.starts_with("# Spectrum of Prevention assessment\n"));
+}
+
+/// A cell: printable text with the characters that stress CSV and
+/// spreadsheets (quotes, delimiters, line breaks, formula starts, non-ASCII).
+fn cell() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[ -~]{0,30}",
+        "[=+@\\-][ -~]{0,10}",
+        "[a-zé\"',;\\n\\r\\t ]{0,20}",
+        Just(String::new()),
+        "\\PC{0,12}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+
+    /// `classify` emits each non-blank input row exactly once, in order, with
+    /// its original fields unchanged, and accounts for blank rows.
+    #[test]
+    fn classify_keeps_every_row_and_field(rows in prop::collection::vec((cell(), cell(), cell()), 1..12)) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.csv");
+        let mut all = vec![vec!["id".to_string(), "activity".to_string(), "note".to_string()]];
+        all.extend(rows.iter().map(|(a, b, c)| vec![a.clone(), b.clone(), c.clone()]));
+        write_csv(&path, &all);
+        let out = bin().args(["classify", "--raw"]).arg(&path).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        prop_assume!(!stderr.contains("never closed"));
+        prop_assert!(out.status.success(), "{stderr}");
+        let got = read_csv(&out.stdout);
+        let expected: Vec<&Vec<String>> = all[1..].iter().filter(|r| r.iter().any(|f| !f.trim().is_empty())).collect();
+        prop_assert_eq!(got.len() - 1, expected.len());
+        for (g, e) in got[1..].iter().zip(&expected) {
+            prop_assert_eq!(&g[..3], &e[..]);
+        }
+        let blank = all.len() - 1 - expected.len();
+        let accounting = format!("{} rows read: ", all.len() - 1);
+        prop_assert!(stderr.contains(&accounting), "{}", stderr);
+        let blank_line = format!("{blank} blank skipped");
+        prop_assert!(stderr.contains(&blank_line), "{}", stderr);
+    }
+
+    /// Without `--raw`, no cell of `classify` output can start a formula.
+    #[test]
+    fn classify_output_never_starts_a_formula(rows in prop::collection::vec((cell(), cell()), 1..8)) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.csv");
+        let mut all = vec![vec!["activity".to_string(), "=cmd|' /C calc'!A0".to_string()]];
+        all.extend(rows.iter().map(|(a, b)| vec![a.clone(), b.clone()]));
+        write_csv(&path, &all);
+        let out = bin().arg("classify").arg(&path).output().unwrap();
+        prop_assume!(out.status.success());
+        for row in read_csv(&out.stdout) {
+            for f in row {
+                let first = f.as_bytes().first().copied();
+                let numeric = f.trim_start_matches(['-', '+']).parse::<f64>().is_ok();
+                prop_assert!(!matches!(first, Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')) || numeric, "unsafe cell {:?}", f);
+            }
+        }
+    }
 }
