@@ -54,6 +54,8 @@ pub enum Command {
     Classify(ClassifyArgs),
     /// Show which terms matched a text or row, and why its level won
     Explain(ExplainArgs),
+    /// Measure the rules against a hand-labeled column
+    Evaluate(EvaluateArgs),
     /// Check, test or print rule files
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -165,6 +167,51 @@ pub enum RulesCommand {
     },
     /// Print the effective rules as TOML you can copy and edit
     Show,
+    /// Per-term hits, wins and conflicts over a portfolio
+    #[command(after_help = "\
+Examples:
+  spectrum-audit rules stats examples/statewide-coalition.csv
+  spectrum-audit --rules local.toml rules stats portfolio.csv --format json")]
+    Stats {
+        /// Portfolio CSV (`-` for standard input)
+        #[arg(value_name = "FILE")]
+        input: PathBuf,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: ExplainFormat,
+        #[command(flatten)]
+        input_args: InputArgs,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum EvaluateFormat {
+    #[default]
+    Table,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  spectrum-audit evaluate labeled.csv --gold level
+  spectrum-audit --rules local.toml evaluate labeled.csv --gold \"Our level\" --format markdown")]
+pub struct EvaluateArgs {
+    /// Portfolio CSV with a hand-labeled column (`-` for standard input)
+    #[arg(value_name = "FILE")]
+    pub input: PathBuf,
+
+    /// The hand-labeled column: 1-6, L5, Level 5, a level name, response or none
+    #[arg(long, value_name = "COLUMN")]
+    pub gold: String,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: EvaluateFormat,
+
+    #[command(flatten)]
+    pub input_args: InputArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]

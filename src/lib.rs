@@ -13,6 +13,7 @@ pub mod assess;
 pub mod classify;
 pub mod cli;
 pub mod cmd;
+pub mod evaluate;
 pub mod input;
 pub mod output;
 pub mod render;

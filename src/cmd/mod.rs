@@ -5,6 +5,7 @@
 
 pub mod assess;
 pub mod classify;
+pub mod evaluate;
 pub mod explain;
 pub mod rules;
 
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Classify(args) => classify::run(&args, &cli.global, &notes),
         Command::Explain(args) => explain::run(&args, &cli.global, &notes),
+        Command::Evaluate(args) => evaluate::run(&args, &cli.global, &notes),
         Command::Rules(cmd) => rules::run(&cmd, &cli.global, &notes),
         Command::Assess(args) => assess::run(&args, &cli.global, &notes),
     }
