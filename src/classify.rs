@@ -536,7 +536,9 @@ impl Compiler {
             };
             let specificity = match &pattern {
                 Pattern::Phrase { text, .. } => text.len(),
-                Pattern::Regex(re) => re.len(),
+                // A pattern's source length says nothing about how specific
+                // its matches are, so regular expressions never win a tie.
+                Pattern::Regex(_) => 0,
             };
             self.terms.push(TermInfo {
                 target,

@@ -112,6 +112,8 @@ pub struct Term {
     /// `(other terms, within N words)` for proximity pairs: the term must
     /// occur within N words of any one of the others.
     pub near: Option<(Vec<String>, u32)>,
+    /// How the term reads in reports, for long patterns (`audience words`).
+    pub label: Option<String>,
 }
 
 impl Term {
@@ -127,8 +129,12 @@ impl Term {
         }
     }
 
-    /// How the term reads in reports: `train* ~5~ nurse*` for pairs.
+    /// How the term reads in reports: its `label`, or the term itself, with
+    /// the partners of a proximity pair.
     pub fn display(&self) -> String {
+        if let Some(label) = &self.label {
+            return label.clone();
+        }
         match &self.near {
             Some((others, n)) => {
                 let shown = if others.len() > 3 {
@@ -331,6 +337,7 @@ struct TermSpec {
     weight: Option<f64>,
     near: Option<Vec<String>>,
     within: Option<i64>,
+    label: Option<String>,
 }
 
 /// `near` is one term or a list of terms.
@@ -355,6 +362,7 @@ impl<'de> Deserialize<'de> for TermSpec {
                     weight: None,
                     near: None,
                     within: None,
+                    label: None,
                 })
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TermSpec, A::Error> {
@@ -363,6 +371,7 @@ impl<'de> Deserialize<'de> for TermSpec {
                     weight: None,
                     near: None,
                     within: None,
+                    label: None,
                 };
                 let mut has_term = false;
                 while let Some(key) = map.next_key::<String>()? {
@@ -379,10 +388,11 @@ impl<'de> Deserialize<'de> for TermSpec {
                             })
                         }
                         "within" => spec.within = Some(map.next_value()?),
+                        "label" => spec.label = Some(map.next_value()?),
                         other => {
                             return Err(de::Error::unknown_field(
                                 other,
-                                &["term", "weight", "near", "within"],
+                                &["term", "weight", "near", "within", "label"],
                             ));
                         }
                     }
@@ -844,6 +854,7 @@ fn to_term(spec: &TermSpec) -> Term {
                 spec.within.unwrap_or(5).clamp(1, 50) as u32,
             )
         }),
+        label: spec.label.clone(),
     }
 }
 
@@ -1231,6 +1242,8 @@ enum ShowTerm<'a> {
         near: Option<NearShow<'a>>,
         #[serde(skip_serializing_if = "Option::is_none")]
         within: Option<u32>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        label: Option<&'a str>,
     },
 }
 
@@ -1263,7 +1276,7 @@ fn show_terms(terms: &[Term]) -> Vec<ShowTerm<'_>> {
     terms
         .iter()
         .map(|t| match (&t.near, t.weight) {
-            (None, 1.0) => ShowTerm::Plain(&t.text),
+            (None, 1.0) if t.label.is_none() => ShowTerm::Plain(&t.text),
             (near, w) => ShowTerm::Table {
                 term: &t.text,
                 weight: (w != 1.0).then_some(w),
@@ -1275,6 +1288,7 @@ fn show_terms(terms: &[Term]) -> Vec<ShowTerm<'_>> {
                     }
                 }),
                 within: near.as_ref().map(|(_, n)| *n),
+                label: t.label.as_deref(),
             },
         })
         .collect()
