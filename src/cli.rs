@@ -72,6 +72,20 @@ pub struct InputArgs {
     /// Ignore a `level` column instead of using it as a manual override
     #[arg(long, help_heading = "Input")]
     pub no_manual: bool,
+
+    /// Text encoding of CSV input (utf-8, utf-16le, utf-16be, windows-1252, …).
+    /// Default: detected (BOM, else UTF-8, else Windows-1252)
+    #[arg(long, value_name = "NAME", help_heading = "Input")]
+    pub encoding: Option<String>,
+
+    /// Cell separator of CSV input: `,` `;` `|` or `tab`. Default: detected
+    /// from the first lines (`.tsv` and `.tab` files use tabs)
+    #[arg(long, value_name = "CHAR", help_heading = "Input")]
+    pub delimiter: Option<String>,
+
+    /// Worksheet to read from a workbook (.xlsx, .xlsm, .xls, .ods). Default: the first
+    #[arg(long, value_name = "NAME", help_heading = "Input")]
+    pub sheet: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]

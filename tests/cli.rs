@@ -220,3 +220,46 @@ fn built_in_rules_meet_targets_on_the_dev_set() {
     assert!(get("coverage") >= 0.95, "coverage {}", get("coverage"));
     assert_eq!(report["response_counted_as_prevention"], 0);
 }
+
+/// The same portfolio exported in every encoding, delimiter and workbook
+/// format classifies identically, with identical cell text.
+#[test]
+fn every_export_format_reads_the_same() {
+    let dir = Path::new("tests/fixtures/formats");
+    let mut seen: Option<(String, Vec<(String, serde_json::Value)>)> = None;
+    let mut count = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "py") {
+            continue;
+        }
+        let out = bin()
+            .args(["-q", "classify", "--format", "jsonl"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let rows: Vec<(String, serde_json::Value)> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                (v["fields"].to_string(), v["spectrum"].clone())
+            })
+            .collect();
+        assert_eq!(rows.len(), 6, "{}", path.display());
+        match &seen {
+            None => seen = Some((path.display().to_string(), rows)),
+            Some((first, expected)) => {
+                assert_eq!(&rows, expected, "{} differs from {first}", path.display())
+            }
+        }
+        count += 1;
+    }
+    assert!(count >= 11, "fixtures for each format: {count}");
+}

@@ -11,13 +11,14 @@ use crate::activity::assign;
 use crate::assess::{InputInfo, Meta, Tally, build, parse_amount, report_date};
 use crate::classify::{Classifier, Scratch};
 use crate::cli::{AssessArgs, AssessFormat, GlobalArgs};
-use crate::input::{ActivityReader, InputPath};
+use crate::input::InputPath;
 use crate::output::Output;
 use crate::render;
 use crate::rules::RuleSet;
 
 /// What to collect while reading one portfolio file.
 struct Collect<'a> {
+    notes: &'a Notes,
     rules: &'a RuleSet,
     classifier: &'a Classifier,
     args: &'a AssessArgs,
@@ -46,6 +47,7 @@ pub fn run(args: &AssessArgs, global: &GlobalArgs, notes: &Notes) -> Result<Outc
     let mut out = Output::create(args.output.as_deref(), &all_inputs)?;
 
     let collect = Collect {
+        notes,
         rules: &rules,
         classifier: &classifier,
         args,
@@ -128,7 +130,7 @@ fn read(
     if let Some(w) = &c.args.weight {
         opts.extra.push((w.clone(), "--weight"));
     }
-    let mut reader = ActivityReader::open(input, &opts, c.rules)?;
+    let mut reader = super::open_input(input, &opts, &c.args.input_args, c.rules, c.notes)?;
     let by_col = c.args.by.as_ref().map(|_| reader.columns.extra[0]);
     let weight_col = c
         .args

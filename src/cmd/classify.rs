@@ -12,7 +12,7 @@ use crate::Outcome;
 use crate::activity::{Accounting, assign, matched_text, tags_text};
 use crate::classify::{Classifier, Scratch};
 use crate::cli::{ClassifyArgs, ClassifyFormat, GlobalArgs};
-use crate::input::{ActivityReader, InputPath};
+use crate::input::InputPath;
 use crate::output::{CellGuard, Output};
 
 /// The columns `classify` adds, in order.
@@ -32,7 +32,13 @@ pub fn run(args: &ClassifyArgs, global: &GlobalArgs, notes: &Notes) -> Result<Ou
     let rules = load_rules(global)?;
     let classifier = Classifier::new(&rules)?;
     let input = InputPath::new(&args.input);
-    let mut reader = ActivityReader::open(&input, &column_options(&args.input_args), &rules)?;
+    let mut reader = super::open_input(
+        &input,
+        &column_options(&args.input_args),
+        &args.input_args,
+        &rules,
+        notes,
+    )?;
     notes.note(format!(
         "{}: classifying {} with {}",
         reader.name(),

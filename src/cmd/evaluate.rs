@@ -13,7 +13,7 @@ use crate::activity::{Label, matched_text, parse_label};
 use crate::classify::{Classifier, Scratch};
 use crate::cli::{EvaluateArgs, EvaluateFormat, GlobalArgs};
 use crate::evaluate::{ALL, Metrics, metrics, short};
-use crate::input::{ActivityReader, InputPath};
+use crate::input::InputPath;
 use crate::output::Output;
 use crate::render::markdown::esc;
 use crate::render::table::new_table;
@@ -46,7 +46,7 @@ pub fn run(args: &EvaluateArgs, global: &GlobalArgs, notes: &Notes) -> Result<Ou
     let mut opts = column_options(&args.input_args);
     opts.manual_levels = false;
     opts.extra.push((args.gold.clone(), "--gold"));
-    let mut reader = ActivityReader::open(&input, &opts, &rules)?;
+    let mut reader = super::open_input(&input, &opts, &args.input_args, &rules, notes)?;
     let gold_col = reader.columns.extra[0];
     let gold_name = reader.columns.headers[gold_col].clone();
     let mut scratch = Scratch::default();
@@ -78,6 +78,13 @@ pub fn run(args: &EvaluateArgs, global: &GlobalArgs, notes: &Notes) -> Result<Ou
             });
         }
     }
+    notes.note(format!(
+        "{}: {} rows read: {} labeled, {unlabeled} without a label, {} blank skipped",
+        input.display(),
+        reader.counts.rows,
+        pairs.len(),
+        reader.counts.blank
+    ));
     if unlabeled > 0 {
         notes.note(format!(
             "{}: {unlabeled} rows have no label in `{gold_name}` and are left out",

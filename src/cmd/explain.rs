@@ -13,11 +13,11 @@ use crate::Outcome;
 use crate::activity::{Label, assign, target_label};
 use crate::classify::{Category, Classification, Classifier, Scratch};
 use crate::cli::{ExplainArgs, ExplainFormat, GlobalArgs};
-use crate::input::{ActivityReader, InputPath};
+use crate::input::InputPath;
 use crate::output::Output;
 use crate::rules::RuleSet;
 
-pub fn run(args: &ExplainArgs, global: &GlobalArgs, _notes: &Notes) -> Result<Outcome> {
+pub fn run(args: &ExplainArgs, global: &GlobalArgs, notes: &Notes) -> Result<Outcome> {
     let rules = load_rules(global)?;
     let classifier = Classifier::new(&rules)?;
     let mut scratch = Scratch::default();
@@ -25,8 +25,13 @@ pub fn run(args: &ExplainArgs, global: &GlobalArgs, _notes: &Notes) -> Result<Ou
         (Some(t), _, _) => (t.clone(), None, None),
         (None, Some(path), Some(row)) => {
             let input = InputPath::new(path);
-            let mut reader =
-                ActivityReader::open(&input, &column_options(&args.input_args), &rules)?;
+            let mut reader = super::open_input(
+                &input,
+                &column_options(&args.input_args),
+                &args.input_args,
+                &rules,
+                notes,
+            )?;
             let mut found = None;
             while let Some(a) = reader.next_activity()? {
                 if a.id == *row || a.row.to_string() == *row {

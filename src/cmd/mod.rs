@@ -15,7 +15,9 @@ use anyhow::Result;
 
 use crate::Outcome;
 use crate::cli::{Cli, Command, GlobalArgs, InputArgs};
-use crate::input::ColumnOptions;
+use crate::input::{
+    ActivityReader, ColumnOptions, InputPath, ReadOptions, delimiter_for_label, encoding_for_label,
+};
 use crate::rules::{RuleSet, RuleSource};
 
 /// The local rules file picked up from the working directory.
@@ -71,6 +73,47 @@ pub fn load_rule_files(paths: &[PathBuf]) -> Result<RuleSet> {
         .map(|p| RuleSource::read(p))
         .collect::<Result<Vec<_>>>()?;
     Ok(crate::rules::load(&sources)?)
+}
+
+/// Read options (encoding, delimiter, sheet) from the shared input arguments.
+pub fn read_options(args: &InputArgs) -> Result<ReadOptions> {
+    let encoding = match &args.encoding {
+        Some(label) => Some(encoding_for_label(label).ok_or_else(|| {
+            anyhow::anyhow!(
+                "unknown --encoding `{label}`; try utf-8, utf-16le, utf-16be or windows-1252"
+            )
+        })?),
+        None => None,
+    };
+    let delimiter = match &args.delimiter {
+        Some(label) => Some(delimiter_for_label(label).ok_or_else(|| {
+            anyhow::anyhow!(
+                "--delimiter takes one character such as `,` `;` `|`, or `tab`; not `{label}`"
+            )
+        })?),
+        None => None,
+    };
+    Ok(ReadOptions {
+        encoding,
+        delimiter,
+        sheet: args.sheet.clone(),
+    })
+}
+
+/// Opens a portfolio with the shared input arguments and prints what the
+/// reader noticed (encoding, delimiter, header row) as notes.
+pub fn open_input(
+    path: &InputPath,
+    columns: &ColumnOptions,
+    args: &InputArgs,
+    rules: &RuleSet,
+    notes: &Notes,
+) -> Result<ActivityReader> {
+    let reader = ActivityReader::open_with(path, columns, &read_options(args)?, rules)?;
+    for n in &reader.notes {
+        notes.note(format!("{}: {n}", reader.name()));
+    }
+    Ok(reader)
 }
 
 /// Column options from the shared input arguments.

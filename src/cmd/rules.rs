@@ -14,7 +14,7 @@ use crate::cli::{ExplainFormat, GlobalArgs, InputArgs, RulesCommand};
 use crate::output::Output;
 use crate::rules::{Expect, RuleSet};
 
-pub fn run(cmd: &RulesCommand, global: &GlobalArgs, _notes: &Notes) -> Result<Outcome> {
+pub fn run(cmd: &RulesCommand, global: &GlobalArgs, notes: &Notes) -> Result<Outcome> {
     let load = |file: &Option<std::path::PathBuf>| match file {
         Some(f) => load_rule_files(std::slice::from_ref(f)),
         None => load_rule_files(&rule_paths(global)),
@@ -52,7 +52,7 @@ pub fn run(cmd: &RulesCommand, global: &GlobalArgs, _notes: &Notes) -> Result<Ou
             input_args,
         } => {
             let rules = load(&None)?;
-            stats(&rules, input, *format, input_args, &mut out)?;
+            stats(notes, &rules, input, *format, input_args, &mut out)?;
             Outcome::Ok
         }
     };
@@ -230,6 +230,7 @@ fn slot(t: Target) -> Option<usize> {
 }
 
 fn stats(
+    notes: &Notes,
     rules: &RuleSet,
     input: &std::path::Path,
     format: ExplainFormat,
@@ -240,7 +241,7 @@ fn stats(
     let path = crate::input::InputPath::new(input);
     let mut opts = super::column_options(input_args);
     opts.manual_levels = false;
-    let mut reader = crate::input::ActivityReader::open(&path, &opts, rules)?;
+    let mut reader = super::open_input(&path, &opts, input_args, rules, notes)?;
     let n = classifier.term_count();
     let (mut fired, mut for_winner, mut decided, mut conflicts) =
         (vec![0u64; n], vec![0u64; n], vec![0u64; n], vec![0u64; n]);
@@ -284,6 +285,12 @@ fn stats(
             }
         }
     }
+    notes.note(format!(
+        "{}: {} rows read: {rows} classified, {} blank skipped",
+        path.display(),
+        reader.counts.rows,
+        reader.counts.blank
+    ));
     let label = |t: Target| crate::activity::target_label(t, rules);
     let mut terms = Vec::new();
     let mut never_fired = Vec::new();

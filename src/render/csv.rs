@@ -51,7 +51,7 @@ pub fn render(a: &Assessment, out: &mut impl Write, raw: bool) -> Result<()> {
                 w.write_record([
                     guard.cell(&g.name).into_owned(),
                     l.level.to_string(),
-                    l.name.clone(),
+                    guard.cell(&l.name).into_owned(),
                     count.to_string(),
                     round4(share).to_string(),
                     opt(weighted),
@@ -71,7 +71,7 @@ pub fn render(a: &Assessment, out: &mut impl Write, raw: bool) -> Result<()> {
         w.write_record([
             group.to_string(),
             l.level.to_string(),
-            l.name.clone(),
+            guard.cell(&l.name).into_owned(),
             l.activities.to_string(),
             l.share.to_string(),
             opt(l.weighted_total),

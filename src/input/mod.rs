@@ -1,0 +1,904 @@
+//! Reading portfolios: a CSV/TSV in any common encoding, a workbook, or `-`
+//! for stdin → a stream of [`Activity`].
+//!
+//! CSV rows are streamed one at a time; nothing here holds more than the
+//! current record (workbooks are read whole by calamine). Columns are found by header, case-, space- and
+//! underscore-insensitively. Every problem is reported with the file, the
+//! physical line, the data row and the column.
+
+mod decode;
+pub mod sheet;
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+pub use decode::{QuoteTracker, delimiter_for_label, encoding_for_label};
+
+use anyhow::{Context, Result, anyhow, bail};
+
+use crate::activity::{Activity, parse_label};
+use crate::rules::RuleSet;
+use crate::text::{header_key, nearest};
+
+/// Title-like headers, in order of preference.
+const TITLE_COLUMNS: &[&str] = &[
+    "activity",
+    "activityname",
+    "activitytitle",
+    "title",
+    "program",
+    "programname",
+    "strategy",
+    "initiative",
+    "name",
+];
+/// Description-like headers, in order of preference.
+const DESCRIPTION_COLUMNS: &[&str] = &[
+    "activitydescription",
+    "description",
+    "descriptionofactivity",
+    "programdescription",
+    "summary",
+    "details",
+    "activitydetails",
+];
+const ID_COLUMNS: &[&str] = &["id", "activityid", "rowid", "ref", "reference"];
+const LEVEL_COLUMNS: &[&str] = &["level", "manuallevel", "spectrumlevelmanual"];
+
+/// The largest cell accepted, in bytes. Spreadsheet cells stop at 32,767
+/// characters; anything far beyond that is not an activity description.
+pub const MAX_FIELD_BYTES: usize = 1 << 20;
+
+/// How to find columns in a portfolio.
+#[derive(Debug, Clone, Default)]
+pub struct ColumnOptions {
+    /// `--text COL` (repeatable); empty means detect.
+    pub text: Vec<String>,
+    /// Use the `level` column as a manual override (off for `evaluate`).
+    pub manual_levels: bool,
+    /// Never treat this column as a manual level (the gold column of `evaluate`).
+    pub ignore_level: Option<String>,
+    /// Extra columns the caller needs by name, with the option that named
+    /// them (`--by`, `--weight`, `--gold`). `--by file` needs no column.
+    pub extra: Vec<(String, &'static str)>,
+}
+
+/// Resolved column positions for one file.
+#[derive(Debug, Clone)]
+pub struct Columns {
+    pub headers: Vec<String>,
+    pub text: Vec<usize>,
+    pub id: Option<usize>,
+    pub level: Option<usize>,
+    /// Positions of `ColumnOptions::extra`, in the same order.
+    pub extra: Vec<usize>,
+}
+
+impl Columns {
+    /// Finds a column by name (case-, space- and underscore-insensitive).
+    pub fn find(headers: &[String], wanted: &str) -> Option<usize> {
+        let key = header_key(wanted);
+        headers.iter().position(|h| header_key(h) == key)
+    }
+
+    fn find_any(headers: &[String], keys: &[&str]) -> Option<usize> {
+        keys.iter()
+            .find_map(|k| headers.iter().position(|h| header_key(h) == *k))
+    }
+
+    /// Resolves columns or explains what is missing.
+    pub fn resolve(headers: Vec<String>, opts: &ColumnOptions, source: &str) -> Result<Columns> {
+        let find_named = |name: &str, what: &str| -> Result<usize> {
+            Self::find(&headers, name).ok_or_else(|| {
+                let hint = nearest(name, headers.iter().map(String::as_str))
+                    .map(|n| format!(" (did you mean `{n}`?)"))
+                    .unwrap_or_default();
+                anyhow!(
+                    "{source}: no column `{name}` for {what}{hint}; columns are: {}",
+                    list(&headers)
+                )
+            })
+        };
+        let text = if opts.text.is_empty() {
+            let title = Self::find_any(&headers, TITLE_COLUMNS);
+            let desc = Self::find_any(&headers, DESCRIPTION_COLUMNS);
+            match (title, desc) {
+                (Some(t), Some(d)) if t != d => vec![t, d],
+                (Some(t), _) => vec![t],
+                (None, Some(d)) => vec![d],
+                (None, None) => bail!(
+                    "{source}: no activity text column; columns are: {}; name one with --text COLUMN (looked for activity, description, title, name, program, summary)",
+                    list(&headers)
+                ),
+            }
+        } else {
+            opts.text
+                .iter()
+                .map(|t| find_named(t, "--text"))
+                .collect::<Result<_>>()?
+        };
+        let id = Self::find_any(&headers, ID_COLUMNS).filter(|i| !text.contains(i));
+        let level = if opts.manual_levels {
+            let ignored = opts
+                .ignore_level
+                .as_deref()
+                .and_then(|g| Self::find(&headers, g));
+            Self::find_any(&headers, LEVEL_COLUMNS)
+                .filter(|i| Some(*i) != ignored && !text.contains(i))
+        } else {
+            None
+        };
+        let extra = opts
+            .extra
+            .iter()
+            .map(|(name, option)| {
+                if *option == "--by"
+                    && name.eq_ignore_ascii_case("file")
+                    && Self::find(&headers, name).is_none()
+                {
+                    Ok(usize::MAX)
+                } else {
+                    find_named(name, option)
+                }
+            })
+            .collect::<Result<_>>()?;
+        Ok(Columns {
+            headers,
+            text,
+            id,
+            level,
+            extra,
+        })
+    }
+
+    /// The column names used for the activity text, for notes.
+    pub fn text_names(&self) -> String {
+        self.text
+            .iter()
+            .map(|i| format!("`{}`", self.headers[*i]))
+            .collect::<Vec<_>>()
+            .join(" + ")
+    }
+}
+
+fn list(headers: &[String]) -> String {
+    if headers.is_empty() {
+        return "(none)".into();
+    }
+    headers
+        .iter()
+        .map(|h| format!("`{h}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Where a portfolio comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputPath {
+    Stdin,
+    File(PathBuf),
+}
+
+impl InputPath {
+    pub fn new(arg: &Path) -> Self {
+        if arg.as_os_str() == "-" {
+            InputPath::Stdin
+        } else {
+            InputPath::File(arg.to_path_buf())
+        }
+    }
+
+    /// How the input is named in messages and reports.
+    pub fn display(&self) -> String {
+        match self {
+            InputPath::Stdin => "<stdin>".into(),
+            InputPath::File(p) => p.display().to_string(),
+        }
+    }
+
+    fn open(&self) -> Result<Box<dyn Read>> {
+        match self {
+            InputPath::Stdin => Ok(Box::new(io::stdin().lock())),
+            InputPath::File(p) => {
+                if p.is_dir() {
+                    bail!("`{}` is a directory, not a portfolio file", p.display());
+                }
+                let f = File::open(p).with_context(|| format!("cannot open `{}`", p.display()))?;
+                Ok(Box::new(f))
+            }
+        }
+    }
+}
+
+/// Counts kept while reading, for the accounting line every command prints.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ReadCounts {
+    /// Data rows read, blank ones included.
+    pub rows: u64,
+    /// Rows with no content in any cell, skipped.
+    pub blank: u64,
+}
+
+/// How to read a file (from `--encoding`, `--delimiter`, `--sheet`).
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+    pub delimiter: Option<u8>,
+    pub sheet: Option<String>,
+}
+
+/// How many rows at the top of a file may be titles or blank before the header.
+pub const HEADER_SEARCH_ROWS: usize = 10;
+
+enum Source {
+    Csv {
+        csv: Box<csv::Reader<QuoteTracker<Box<dyn Read>>>>,
+        record: csv::ByteRecord,
+        /// Lines end in CRLF: the csv parser reports records after the first
+        /// one line early (it consumes the `\n` only when the next record starts).
+        crlf: bool,
+    },
+    Sheet {
+        sheet: String,
+        rows: std::vec::IntoIter<(u64, Vec<String>)>,
+    },
+}
+
+/// A streaming reader of activities from one portfolio.
+pub struct ActivityReader {
+    name: String,
+    source: Source,
+    pub columns: Columns,
+    pub counts: ReadCounts,
+    /// What the reader noticed (encoding, delimiter, header row), for stderr.
+    pub notes: Vec<String>,
+    row: u64,
+    line: u64,
+    /// The current record's cells (valid until the next read).
+    fields: Vec<String>,
+    /// Records read ahead while looking for the header.
+    pending: VecDeque<(u64, Vec<String>)>,
+    rules: RuleSet,
+}
+
+impl ActivityReader {
+    /// Opens a portfolio (CSV/TSV in any common encoding, or a workbook),
+    /// finds the header row and resolves the columns.
+    pub fn open(path: &InputPath, opts: &ColumnOptions, rules: &RuleSet) -> Result<Self> {
+        Self::open_with(path, opts, &ReadOptions::default(), rules)
+    }
+
+    pub fn open_with(
+        path: &InputPath,
+        opts: &ColumnOptions,
+        read: &ReadOptions,
+        rules: &RuleSet,
+    ) -> Result<Self> {
+        Self::open_source(path, None, opts, read, rules)
+    }
+
+    /// Reads a portfolio held in memory as if it were the CSV file `name`
+    /// (for tests and fuzzing: bytes in, activities or one error out).
+    pub fn from_bytes(
+        name: &str,
+        bytes: Vec<u8>,
+        opts: &ColumnOptions,
+        read: &ReadOptions,
+        rules: &RuleSet,
+    ) -> Result<Self> {
+        let path = InputPath::File(PathBuf::from(name));
+        Self::open_source(
+            &path,
+            Some(Box::new(io::Cursor::new(bytes))),
+            opts,
+            read,
+            rules,
+        )
+    }
+
+    fn open_source(
+        path: &InputPath,
+        bytes: Option<Box<dyn Read>>,
+        opts: &ColumnOptions,
+        read: &ReadOptions,
+        rules: &RuleSet,
+    ) -> Result<Self> {
+        let name = path.display();
+        let mut notes = Vec::new();
+        let source = match path {
+            InputPath::File(p) if bytes.is_none() && sheet::is_workbook(p) => {
+                if p.is_dir() {
+                    bail!("`{}` is a directory, not a portfolio file", p.display());
+                }
+                let rows = sheet::read(p, read.sheet.as_deref())?;
+                notes.push(format!("reading sheet `{}`", rows.sheet));
+                Source::Sheet {
+                    sheet: rows.sheet,
+                    rows: rows.rows.into_iter(),
+                }
+            }
+            _ => {
+                if read.sheet.is_some() {
+                    bail!(
+                        "{name}: --sheet applies to workbooks (.xlsx, .xls, .ods), not to CSV files"
+                    );
+                }
+                let raw = match bytes {
+                    Some(b) => b,
+                    None => path.open()?,
+                };
+                let (reader, detected, sample) = decode::open(raw, read.encoding)
+                    .with_context(|| format!("cannot read `{name}`"))?;
+                if let Some(n) = detected.note() {
+                    notes.push(n);
+                }
+                let by_extension = match path {
+                    InputPath::File(p) => p
+                        .extension()
+                        .and_then(|e| e.to_str())
+                        .filter(|e| e.eq_ignore_ascii_case("tsv") || e.eq_ignore_ascii_case("tab"))
+                        .map(|_| b'\t'),
+                    InputPath::Stdin => None,
+                };
+                let delimiter = read
+                    .delimiter
+                    .or(by_extension)
+                    .unwrap_or_else(|| decode::sniff_delimiter(&sample));
+                if delimiter != b',' && read.delimiter.is_none() && by_extension.is_none() {
+                    notes.push(format!("cells separated by {}", delimiter_name(delimiter)));
+                }
+                let csv = csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .flexible(true)
+                    .delimiter(delimiter)
+                    .buffer_capacity(64 * 1024)
+                    .from_reader(QuoteTracker::new(reader, delimiter));
+                let crlf = sample.contains("\r\n");
+                Source::Csv {
+                    csv: Box::new(csv),
+                    record: csv::ByteRecord::new(),
+                    crlf,
+                }
+            }
+        };
+        let mut reader = ActivityReader {
+            name: name.clone(),
+            source,
+            columns: Columns {
+                headers: Vec::new(),
+                text: Vec::new(),
+                id: None,
+                level: None,
+                extra: Vec::new(),
+            },
+            counts: ReadCounts::default(),
+            notes,
+            row: 0,
+            line: 0,
+            fields: Vec::new(),
+            pending: VecDeque::new(),
+            rules: rules.clone(),
+        };
+        reader.find_header(opts)?;
+        Ok(reader)
+    }
+
+    /// Uses the first row (of the first ten) that holds a recognizable text
+    /// column as the header; rows above it are titles or blank.
+    fn find_header(&mut self, opts: &ColumnOptions) -> Result<()> {
+        let mut candidates: Vec<(u64, Vec<String>)> = Vec::new();
+        let mut chosen = None;
+        while candidates.len() < HEADER_SEARCH_ROWS {
+            if !self.next_raw(None)? {
+                break;
+            }
+            let cells = std::mem::take(&mut self.fields);
+            let blank = cells.iter().all(|c| c.trim().is_empty());
+            candidates.push((self.line, cells));
+            if !blank
+                && looks_like_header(
+                    &candidates.last().map(|c| c.1.clone()).unwrap_or_default(),
+                    opts,
+                )
+            {
+                chosen = Some(candidates.len() - 1);
+                break;
+            }
+        }
+        let first_content = candidates
+            .iter()
+            .position(|(_, c)| c.iter().any(|x| !x.trim().is_empty()));
+        let Some(first_content) = first_content else {
+            bail!(
+                "{}: the file is empty (expected a header row and activity rows)",
+                self.name
+            );
+        };
+        let header_at = chosen.unwrap_or(first_content);
+        let mut rest = candidates.split_off(header_at);
+        let (header_line, header) = rest.remove(0);
+        if header_at > first_content {
+            self.notes.push(format!(
+                "using {} as the header row; {} title or blank {} above it skipped",
+                self.place(header_line),
+                header_at,
+                if header_at == 1 { "row" } else { "rows" }
+            ));
+        }
+        let headers = name_headers(header, &self.name)?;
+        self.columns = Columns::resolve(headers, opts, &self.name)?;
+        self.pending = rest.into();
+        let headers = self.columns.headers.clone();
+        if self.pending.is_empty() && !self.next_raw(Some(&headers))? {
+            bail!(
+                "{}: the file has a header row but no activity rows",
+                self.name
+            );
+        } else if self.pending.is_empty() {
+            let cells = std::mem::take(&mut self.fields);
+            self.pending.push_back((self.line, cells));
+        }
+        Ok(())
+    }
+
+    /// "line 5" in a CSV, "sheet `Activities` row 5" in a workbook.
+    fn place(&self, line: u64) -> String {
+        match &self.source {
+            Source::Csv { .. } => format!("line {line}"),
+            Source::Sheet { sheet, .. } => format!("sheet `{sheet}` row {line}"),
+        }
+    }
+
+    /// Reads the next record into `self.fields`; false at the end.
+    fn next_raw(&mut self, headers: Option<&[String]>) -> Result<bool> {
+        if let Some((line, cells)) = self.pending.pop_front() {
+            self.line = line;
+            self.fields = cells;
+            return Ok(true);
+        }
+        match &mut self.source {
+            Source::Csv { csv, record, crlf } => {
+                if !csv
+                    .read_byte_record(record)
+                    .map_err(|e| csv_error(&self.name, e))?
+                {
+                    if let Some(line) = csv.get_ref().unclosed_quote_line() {
+                        bail!(
+                            "{}: line {line}: a quoted cell is never closed, so the rest of the file would be read as one cell; check the `\"` on that line",
+                            self.name
+                        );
+                    }
+                    return Ok(false);
+                }
+                let pos = record.position();
+                self.line = pos.map_or(0, |p| p.line() + u64::from(*crlf && p.byte() > 0));
+                if let Some(line) = csv.get_ref().unclosed_quote_line() {
+                    bail!(
+                        "{}: line {line}: a quoted cell is never closed, so the rest of the file would be read as one cell; check the `\"` on that line",
+                        self.name
+                    );
+                }
+                let row = headers.map(|h| (self.row + 1, h));
+                decode_record(&self.name, record, self.line, row, &mut self.fields)?;
+                Ok(true)
+            }
+            Source::Sheet { rows, .. } => match rows.next() {
+                Some((line, cells)) => {
+                    self.line = line;
+                    if let Some((i, cell)) = cells
+                        .iter()
+                        .enumerate()
+                        .find(|(_, c)| c.len() > MAX_FIELD_BYTES)
+                    {
+                        bail!(
+                            "{}: row {line}, column #{}: the cell is {:.1} MB, over the 1 MB limit for one cell",
+                            self.name,
+                            i + 1,
+                            cell.len() as f64 / 1e6
+                        );
+                    }
+                    self.fields = cells;
+                    Ok(true)
+                }
+                None => Ok(false),
+            },
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The current record's cells (after a successful [`ActivityReader::next_activity`]).
+    pub fn fields(&self) -> &[String] {
+        &self.fields
+    }
+
+    /// Reads the next non-blank activity; `Ok(None)` at the end.
+    pub fn next_activity(&mut self) -> Result<Option<Activity>> {
+        loop {
+            let headers = std::mem::take(&mut self.columns.headers);
+            let got = self.next_raw(Some(&headers));
+            self.columns.headers = headers;
+            if !got? {
+                return Ok(None);
+            }
+            self.row += 1;
+            self.counts.rows += 1;
+            if self.fields.iter().all(|f| f.trim().is_empty()) {
+                self.counts.blank += 1;
+                continue;
+            }
+            let cell = |i: usize| self.fields.get(i).map(String::as_str).unwrap_or("");
+            let mut text = String::new();
+            for &i in &self.columns.text {
+                let part = cell(i).trim();
+                if part.is_empty() {
+                    continue;
+                }
+                if !text.is_empty() {
+                    text.push_str(". ");
+                }
+                text.push_str(part);
+            }
+            let id = match self.columns.id.map(cell).map(str::trim) {
+                Some(id) if !id.is_empty() => id.to_string(),
+                _ => self.row.to_string(),
+            };
+            let manual = match self.columns.level {
+                Some(i) => {
+                    parse_label(cell(i), &self.rules).map_err(|e| anyhow!("{}: {e}", self.at(i)))?
+                }
+                None => None,
+            };
+            return Ok(Some(Activity {
+                row: self.row,
+                line: self.line,
+                id,
+                text,
+                manual,
+            }));
+        }
+    }
+
+    /// A cell of the current record by column position.
+    pub fn cell(&self, i: usize) -> &str {
+        self.fields.get(i).map(String::as_str).unwrap_or("")
+    }
+
+    /// Error context for the current record: `file: line N (row R), column `C``.
+    pub fn at(&self, column: usize) -> String {
+        let col = self
+            .columns
+            .headers
+            .get(column)
+            .map_or_else(|| format!("#{}", column + 1), Clone::clone);
+        format!(
+            "{}: {} (row {}), column `{col}`",
+            self.name,
+            self.place(self.line),
+            self.row
+        )
+    }
+}
+
+fn delimiter_name(d: u8) -> String {
+    match d {
+        b'\t' => "tabs".into(),
+        b';' => "semicolons".into(),
+        b'|' => "pipes".into(),
+        b',' => "commas".into(),
+        other => format!("`{}`", other as char),
+    }
+}
+
+/// Whether a row reads as the header: it names the `--text` columns, or a
+/// recognizable activity-text column.
+fn looks_like_header(cells: &[String], opts: &ColumnOptions) -> bool {
+    if opts.text.is_empty() {
+        cells.iter().any(|c| {
+            let k = header_key(c);
+            TITLE_COLUMNS.contains(&k.as_str()) || DESCRIPTION_COLUMNS.contains(&k.as_str())
+        })
+    } else {
+        opts.text
+            .iter()
+            .all(|t| cells.iter().any(|c| header_key(c) == header_key(t)))
+    }
+}
+
+/// Names empty header cells by position and rejects duplicates.
+fn name_headers(mut headers: Vec<String>, source: &str) -> Result<Vec<String>> {
+    for (i, h) in headers.iter_mut().enumerate() {
+        let trimmed = h.trim().trim_start_matches('\u{feff}').trim().to_string();
+        *h = if trimmed.is_empty() {
+            format!("column_{}", i + 1)
+        } else {
+            trimmed
+        };
+    }
+    let mut seen = std::collections::HashSet::with_capacity(headers.len());
+    let mut dupes: Vec<String> = Vec::new();
+    for h in &headers {
+        if !seen.insert(header_key(h)) && !dupes.contains(h) && dupes.len() < 10 {
+            dupes.push(h.clone());
+        }
+    }
+    if !dupes.is_empty() {
+        bail!(
+            "{source}: duplicate column names in the header: {}; rename them so each column is unique",
+            list(&dupes)
+        );
+    }
+    Ok(headers)
+}
+
+fn decode_record(
+    name: &str,
+    rec: &csv::ByteRecord,
+    line: u64,
+    row: Option<(u64, &[String])>,
+    out: &mut Vec<String>,
+) -> Result<()> {
+    out.resize_with(rec.len(), String::new);
+    out.truncate(rec.len());
+    for (i, field) in rec.iter().enumerate() {
+        let at = || {
+            let col = match row {
+                Some((_, headers)) => headers
+                    .get(i)
+                    .map_or_else(|| format!("#{}", i + 1), Clone::clone),
+                None => format!("#{}", i + 1),
+            };
+            match row {
+                Some((r, _)) => format!("{name}: line {line} (row {r}), column `{col}`"),
+                None => format!("{name}: line {line}, column {col}"),
+            }
+        };
+        if field.len() > MAX_FIELD_BYTES {
+            bail!(
+                "{}: the cell is {:.1} MB, over the {} MB limit for one cell",
+                at(),
+                field.len() as f64 / 1e6,
+                MAX_FIELD_BYTES >> 20
+            );
+        }
+        let text = std::str::from_utf8(field).map_err(|_| {
+            anyhow!("{}: the text is not valid UTF-8 here although the start of the file was; if the file is from Excel on Windows, try --encoding windows-1252", at())
+        })?;
+        out[i].clear();
+        out[i].push_str(text);
+    }
+    Ok(())
+}
+
+fn csv_error(name: &str, e: csv::Error) -> anyhow::Error {
+    match e.kind() {
+        csv::ErrorKind::Io(io) => anyhow!("{name}: cannot read: {io}"),
+        _ => match e.position() {
+            Some(p) => anyhow!("{name}: line {}: malformed CSV: {e}", p.line()),
+            None => anyhow!("{name}: malformed CSV: {e}"),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn track(input: &[u8]) -> Option<u64> {
+        let mut t = QuoteTracker::new(input, b',');
+        let mut sink = Vec::new();
+        // Small reads exercise state carried across chunk boundaries.
+        let mut buf = [0u8; 3];
+        loop {
+            let n = t.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            sink.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(sink, input);
+        t.unclosed_quote_line()
+    }
+
+    #[test]
+    fn quote_tracker_finds_unclosed_quotes() {
+        assert_eq!(track(b"a,b\n1,\"open\n2,x\n"), Some(2));
+        assert_eq!(track(b"a,b\n1,\"closed\"\"\n\"\n2,x\n"), None);
+        assert_eq!(track(b"a,b\n1,\"multi\nline\n\"\n"), None);
+        assert_eq!(
+            track(b"a,b\n1,5\" pipe\n"),
+            None,
+            "a quote inside an unquoted cell is literal"
+        );
+        assert_eq!(track(b"a,\"b\"x,c\n"), None);
+        assert_eq!(track(b""), None);
+    }
+
+    fn headers(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| (*s).to_string()).collect()
+    }
+
+    #[test]
+    fn text_columns_join_title_and_description() {
+        let opts = ColumnOptions::default();
+        let c = Columns::resolve(
+            headers(&["ID", "Program", "Description", "Budget"]),
+            &opts,
+            "f",
+        )
+        .unwrap();
+        assert_eq!(c.text, vec![1, 2]);
+        assert_eq!(c.id, Some(0));
+        let c = Columns::resolve(headers(&["Activity_Description"]), &opts, "f").unwrap();
+        assert_eq!(c.text, vec![0]);
+        let err = Columns::resolve(headers(&["owner"]), &opts, "f")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("no activity text column; columns are: `owner`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn named_columns_suggest_the_nearest_header() {
+        let opts = ColumnOptions {
+            text: vec!["Activty".into()],
+            ..Default::default()
+        };
+        let err = Columns::resolve(headers(&["id", "Activity"]), &opts, "f")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("did you mean `Activity`?"), "{err}");
+        let opts = ColumnOptions {
+            text: vec![" ACTIVITY ".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            Columns::resolve(headers(&["id", "activity"]), &opts, "f")
+                .unwrap()
+                .text,
+            vec![1]
+        );
+    }
+
+    #[test]
+    fn manual_level_column_is_optional_and_can_be_ignored() {
+        let on = ColumnOptions {
+            manual_levels: true,
+            ..Default::default()
+        };
+        let c = Columns::resolve(headers(&["activity", "Level"]), &on, "f").unwrap();
+        assert_eq!(c.level, Some(1));
+        let gold = ColumnOptions {
+            manual_levels: true,
+            ignore_level: Some("level".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            Columns::resolve(headers(&["activity", "Level"]), &gold, "f")
+                .unwrap()
+                .level,
+            None
+        );
+    }
+
+    #[test]
+    fn header_names_are_checked() {
+        let named = name_headers(headers(&["id", "", "activity"]), "f").unwrap();
+        assert_eq!(named, headers(&["id", "column_2", "activity"]));
+        let err = name_headers(headers(&["Activity", "activity ", "x", "x"]), "f")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("duplicate column names in the header: `activity`, `x`"),
+            "{err}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::activity::{Accounting, assign};
+    use crate::classify::{Classifier, Scratch};
+    use proptest::prelude::*;
+    use std::sync::OnceLock;
+
+    fn rules() -> &'static (RuleSet, Classifier) {
+        static R: OnceLock<(RuleSet, Classifier)> = OnceLock::new();
+        R.get_or_init(|| {
+            let r = crate::rules::builtin().unwrap();
+            let c = Classifier::new(&r).unwrap();
+            (r, c)
+        })
+    }
+
+    /// Reads every activity of `bytes`, classifies it, and checks that the
+    /// accounting adds up. Errors are fine; panics and lost rows are not.
+    fn account(bytes: Vec<u8>) -> Result<Accounting> {
+        let (rules, classifier) = rules();
+        let opts = ColumnOptions {
+            text: vec![],
+            manual_levels: true,
+            ..Default::default()
+        };
+        let mut reader =
+            ActivityReader::from_bytes("fuzz.csv", bytes, &opts, &ReadOptions::default(), rules)?;
+        let mut acc = Accounting::default();
+        let mut scratch = Scratch::default();
+        while let Some(a) = reader.next_activity()? {
+            acc.add(assign(classifier, &a, &mut scratch).category);
+        }
+        acc.add_blank(reader.counts.blank);
+        assert_eq!(
+            acc.rows, reader.counts.rows,
+            "every row read is accounted for"
+        );
+        assert!(acc.balanced());
+        Ok(acc)
+    }
+
+    fn csvish() -> impl Strategy<Value = Vec<u8>> {
+        let cell = "[a-zé ,;\"\\r\\n\\t|=]{0,12}";
+        prop::collection::vec(prop::collection::vec(cell, 1..5), 0..8).prop_map(|rows| {
+            let mut out = b"id,activity,level\n".to_vec();
+            for r in rows {
+                out.extend_from_slice(r.join(",").as_bytes());
+                out.push(b'\n');
+            }
+            out
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
+            let _ = account(bytes);
+        }
+
+        #[test]
+        fn csv_like_input_is_fully_accounted(bytes in csvish()) {
+            let _ = account(bytes);
+        }
+
+        #[test]
+        fn valid_csv_rows_are_all_counted(rows in prop::collection::vec("[a-z ]{0,20}", 1..20)) {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record(["activity"]).unwrap();
+            for r in &rows {
+                w.write_record([r]).unwrap();
+            }
+            let bytes = w.into_inner().unwrap();
+            let acc = account(bytes).unwrap();
+            prop_assert_eq!(acc.rows, rows.len() as u64);
+            let blank = rows.iter().filter(|r| r.trim().is_empty()).count() as u64;
+            prop_assert_eq!(acc.blank_skipped, blank);
+        }
+    }
+
+    #[test]
+    fn hostile_inputs_end_in_a_result_or_one_error() {
+        let cases: Vec<Vec<u8>> = vec![
+            b"activity\n\"".to_vec(),
+            b"activity\na\0b\n".to_vec(),
+            b"\"".to_vec(),
+            b"activity\n\xff\xfe\x00".to_vec(),
+            {
+                let mut v = b"activity".to_vec();
+                v.extend(std::iter::repeat_n(b',', 200_000));
+                v.extend_from_slice(b"\nteach a class\n");
+                v
+            },
+        ];
+        for bytes in cases {
+            let _ = account(bytes);
+        }
+    }
+}
