@@ -239,6 +239,10 @@ pub enum AssessFormat {
     Json,
     /// One row per level (per group and level with --by)
     Csv,
+    /// A self-contained report page with the Spectrum chart (no scripts)
+    Html,
+    /// The Spectrum chart alone, for a proposal or slide
+    Svg,
 }
 
 #[derive(Debug, Args)]

@@ -69,6 +69,16 @@ impl Output {
                     .map_err(std::io::IntoInnerError::into_error)
                     .with_context(|| format!("cannot write `{}`", target.display()))?;
                 tmp.as_file().sync_all().ok();
+                // Temporary files are private (0600); a report should get the
+                // permissions the file it replaces had, or the usual 0644.
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    let mode = std::fs::metadata(&target)
+                        .map_or(0o644, |m| m.permissions().mode() & 0o777);
+                    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode))
+                        .ok();
+                }
                 tmp.persist(&target)
                     .map_err(|e| e.error)
                     .with_context(|| format!("cannot write `{}`", target.display()))?;

@@ -263,3 +263,253 @@ fn every_export_format_reads_the_same() {
     }
     assert!(count >= 11, "fixtures for each format: {count}");
 }
+
+fn assess_output(args: &[&str]) -> String {
+    let out = bin().args(["-q", "assess"]).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn select<'a>(doc: &'a scraper::Html, css: &str) -> Vec<scraper::ElementRef<'a>> {
+    doc.select(&scraper::Selector::parse(css).unwrap())
+        .collect()
+}
+
+/// The HTML report shows all six levels in the chart and the table, marks
+/// gaps in both (not by colour alone), and its numbers equal the JSON's.
+#[test]
+fn html_report_matches_json() {
+    for extra in [&[][..], &["--by", "organization", "--weight", "budget"][..]] {
+        let input = if extra.is_empty() {
+            "examples/community-org.csv"
+        } else {
+            "examples/statewide-coalition.csv"
+        };
+        let mut args = vec![input];
+        args.extend_from_slice(extra);
+        let json: serde_json::Value =
+            serde_json::from_str(&assess_output(&[&args[..], &["--format", "json"]].concat()))
+                .unwrap();
+        let html = assess_output(&[&args[..], &["--format", "html"]].concat());
+        let doc = scraper::Html::parse_document(&html);
+        let bars = select(&doc, "svg g.level");
+        let rows = select(&doc, "table#coverage tr.level");
+        assert_eq!((bars.len(), rows.len()), (6, 6));
+        for level in json["levels"].as_array().unwrap() {
+            let n = level["level"].as_u64().unwrap().to_string();
+            let bar = bars
+                .iter()
+                .find(|b| b.value().attr("data-level") == Some(n.as_str()))
+                .unwrap();
+            let row = rows
+                .iter()
+                .find(|r| r.value().attr("data-level") == Some(n.as_str()))
+                .unwrap();
+            assert_eq!(
+                bar.value().attr("data-count").unwrap(),
+                level["activities"].to_string()
+            );
+            assert_eq!(
+                row.value().attr("data-count").unwrap(),
+                level["activities"].to_string()
+            );
+            let shown = level
+                .get("weighted_share")
+                .filter(|v| !v.is_null())
+                .unwrap_or(&level["share"])
+                .as_f64()
+                .unwrap();
+            assert_eq!(
+                bar.value()
+                    .attr("data-share")
+                    .unwrap()
+                    .parse::<f64>()
+                    .unwrap(),
+                shown
+            );
+            assert_eq!(
+                row.value()
+                    .attr("data-share")
+                    .unwrap()
+                    .parse::<f64>()
+                    .unwrap(),
+                level["share"].as_f64().unwrap()
+            );
+            let gap = level["status"] == "gap";
+            assert_eq!(
+                bar.value()
+                    .has_class("gap", scraper::CaseSensitivity::CaseSensitive),
+                gap
+            );
+            assert_eq!(
+                bar.text().collect::<String>().contains("GAP"),
+                gap,
+                "gap labelled in the chart, level {n}"
+            );
+            assert_eq!(
+                row.text().collect::<String>().contains("Gap"),
+                gap,
+                "gap labelled in the table, level {n}"
+            );
+        }
+        let score = select(&doc, "#card-score .big")[0]
+            .text()
+            .collect::<String>();
+        let expected = json["score"].as_f64().unwrap();
+        assert_eq!(score.parse::<f64>().unwrap(), expected);
+        assert_eq!(select(&doc, "svg title").len(), 1);
+        assert_eq!(select(&doc, "svg desc").len(), 1);
+        if !extra.is_empty() {
+            let groups = json["groups"]["groups"].as_array().unwrap();
+            let heat_rows = select(&doc, "table#heatmap tr[data-group]");
+            assert_eq!(heat_rows.len(), groups.len());
+            for (g, row) in groups.iter().zip(&heat_rows) {
+                let cells: Vec<String> = row
+                    .select(&scraper::Selector::parse("td.cell").unwrap())
+                    .map(|c| c.text().collect())
+                    .collect();
+                let counts: Vec<String> = g["counts"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .rev()
+                    .map(ToString::to_string)
+                    .collect();
+                assert_eq!(cells, counts, "heat map numbers for {}", g["name"]);
+            }
+        }
+    }
+}
+
+/// One self-contained file: no scripts, no external CSS, fonts, images or links.
+#[test]
+fn html_report_is_self_contained() {
+    let html = assess_output(&[
+        "examples/statewide-coalition.csv",
+        "--by",
+        "year",
+        "--baseline",
+        "tests/fixtures/baseline-community.csv",
+        "--format",
+        "html",
+    ]);
+    let doc = scraper::Html::parse_document(&html);
+    assert!(select(&doc, "script, link, img, iframe, object, embed").is_empty());
+    for el in select(&doc, "*") {
+        for (name, value) in el.value().attrs() {
+            assert!(!name.starts_with("on"), "event handler {name}");
+            if matches!(name, "src" | "href" | "xlink:href" | "action") {
+                panic!("external reference {name}={value}");
+            }
+        }
+    }
+    let lower = html.to_lowercase();
+    for needle in [
+        "http://",
+        "https://",
+        "file:",
+        "@import",
+        "@font-face",
+        "<script",
+    ] {
+        assert!(!lower.contains(needle), "found {needle}");
+    }
+    assert!(html.contains("@media print"));
+}
+
+/// Hostile text in every field — activity text, column values, column and
+/// file names, rule texts — comes out escaped.
+#[test]
+fn hostile_text_is_escaped_in_html_and_svg() {
+    let dir = tempfile::tempdir().unwrap();
+    let evil = r#"<script>alert(1)</script> "><img src=x onerror=alert(2)> & Café – ünï"#;
+    let input = dir.path().join("<b>portfolio & \"co\".csv");
+    let header = vec![
+        "id".to_string(),
+        "activity".into(),
+        "org<script>".into(),
+        "budget".into(),
+    ];
+    write_csv(
+        &input,
+        &[
+            header,
+            vec![
+                evil.into(),
+                format!("Teach a class {evil}"),
+                evil.into(),
+                "10".into(),
+            ],
+            vec!["2".into(), evil.into(), "Plain".into(), "5".into()],
+        ],
+    );
+    let rules = dir.path().join("evil-rules.toml");
+    std::fs::write(
+        &rules,
+        "format = 1\nextends = \"built-in\"\nname = \"<script>rules</script>\"\n[[level]]\nnumber = 6\nname = \"Policy <img src=x onerror=alert(3)>\"\nshort = \"<b>short</b> & co\"\nrecommendation = \"Do <script>x</script>\"\n",
+    )
+    .unwrap();
+    let run = |format: &str| {
+        let out = bin()
+            .arg("-q")
+            .arg("--rules")
+            .arg(&rules)
+            .arg("assess")
+            .arg(&input)
+            .args(["--by", "org<script>", "--format", format])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let html = run("html");
+    let doc = scraper::Html::parse_document(&html);
+    assert!(
+        select(&doc, "script, img").is_empty(),
+        "markup from user text became elements"
+    );
+    for el in select(&doc, "*") {
+        assert!(el.value().attrs().all(|(n, _)| !n.starts_with("on")));
+    }
+    let text: String = doc.root_element().text().collect();
+    assert!(
+        text.contains("<script>alert(1)</script>"),
+        "user text shown literally"
+    );
+    assert!(text.contains("Café – ünï"));
+    assert!(text.contains("<b>portfolio & \"co\".csv"));
+    assert!(text.contains("<script>rules</script>"));
+    assert!(text.contains("Policy <img src=x onerror=alert(3)>"));
+    let svg = run("svg");
+    let xml = roxmltree::Document::parse(&svg).expect("SVG parses as XML");
+    assert_eq!(xml.root_element().tag_name().name(), "svg");
+    assert!(svg.contains("&lt;b&gt;short&lt;/b&gt; &amp; co"));
+}
+
+#[test]
+fn svg_chart_is_valid_xml_with_six_levels() {
+    let svg = assess_output(&["examples/community-org.csv", "--format", "svg"]);
+    let xml = roxmltree::Document::parse(&svg).expect("SVG parses as XML");
+    let root = xml.root_element();
+    assert_eq!(root.tag_name().name(), "svg");
+    assert!(root.children().any(|n| n.tag_name().name() == "title"));
+    assert!(root.children().any(|n| n.tag_name().name() == "desc"));
+    let levels: Vec<_> = xml
+        .descendants()
+        .filter(|n| n.attribute("data-level").is_some())
+        .collect();
+    assert_eq!(levels.len(), 6);
+    let gap = levels
+        .iter()
+        .find(|n| n.attribute("data-level") == Some("6"))
+        .unwrap();
+    assert_eq!(gap.attribute("data-status"), Some("gap"));
+}

@@ -22,6 +22,7 @@ struct Collect<'a> {
     rules: &'a RuleSet,
     classifier: &'a Classifier,
     args: &'a AssessArgs,
+    /// The portfolio itself (review list, `--by`, `--weight`), not a baseline.
     review: bool,
 }
 
@@ -97,6 +98,11 @@ pub fn run(args: &AssessArgs, global: &GlobalArgs, notes: &Notes) -> Result<Outc
         AssessFormat::Markdown => render::markdown::render(&assessment, &mut out)?,
         AssessFormat::Json => render::json::render(&assessment, &mut out)?,
         AssessFormat::Csv => render::csv::render(&assessment, &mut out, args.raw)?,
+        AssessFormat::Html => render::html::render(&assessment, &mut out)?,
+        AssessFormat::Svg => {
+            use std::io::Write;
+            out.write_all(render::svg::document(&assessment).as_bytes())?;
+        }
     }
     out.finish()?;
     if let Some(min) = args.fail_under
@@ -124,19 +130,18 @@ fn read(
         .by
         .as_deref()
         .is_some_and(|b| b.eq_ignore_ascii_case("file"));
-    if let Some(by) = &c.args.by {
+    // A baseline is compared level by level only: it needs no group or weight column.
+    let by = c.args.by.as_ref().filter(|_| c.review);
+    let weight = c.args.weight.as_ref().filter(|_| c.review);
+    if let Some(by) = by {
         opts.extra.push((by.clone(), "--by"));
     }
-    if let Some(w) = &c.args.weight {
+    if let Some(w) = weight {
         opts.extra.push((w.clone(), "--weight"));
     }
     let mut reader = super::open_input(input, &opts, &c.args.input_args, c.rules, c.notes)?;
-    let by_col = c.args.by.as_ref().map(|_| reader.columns.extra[0]);
-    let weight_col = c
-        .args
-        .weight
-        .as_ref()
-        .map(|_| *reader.columns.extra.last().unwrap_or(&usize::MAX));
+    let by_col = by.map(|_| reader.columns.extra[0]);
+    let weight_col = weight.map(|_| *reader.columns.extra.last().unwrap_or(&usize::MAX));
     let name = reader.name().to_string();
     let mut own = Tally::new(c.rules.tags.len());
     let mut scratch = Scratch::default();

@@ -5,8 +5,10 @@
 //! [`Assessment`]: crate::assess::Assessment
 
 pub mod csv;
+pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod svg;
 pub mod table;
 
 use crate::assess::{Assessment, pct};
