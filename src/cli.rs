@@ -41,9 +41,34 @@ pub struct GlobalArgs {
     )]
     pub rules: Vec<PathBuf>,
 
-    /// Print no notes (errors are still printed)
+    /// Print no notes or progress (errors are still printed)
     #[arg(short, long, global = true)]
     pub quiet: bool,
+
+    /// When to use colour: auto (a terminal, unless NO_COLOR is set), always or never
+    #[arg(long, value_enum, default_value_t, global = true, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour a stream, given whether it is a terminal.
+    pub fn enabled(self, is_terminal: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -59,6 +84,36 @@ pub enum Command {
     /// Check, test or print rule files
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Write a starter portfolio and a local rules file to begin from
+    #[command(after_help = "\
+Examples:
+  spectrum-audit init
+  spectrum-audit init my-coalition
+  spectrum-audit init . --force")]
+    Init {
+        /// Folder to write into (created if missing)
+        #[arg(value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
+        /// Overwrite existing files
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print a shell completion script
+    #[command(after_help = "\
+Examples:
+  spectrum-audit completions bash > ~/.local/share/bash-completion/completions/spectrum-audit
+  spectrum-audit completions zsh > ~/.zfunc/_spectrum-audit
+  spectrum-audit completions fish > ~/.config/fish/completions/spectrum-audit.fish")]
+    Completions {
+        /// The shell: bash, zsh, fish, powershell or elvish
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff)
+    #[command(after_help = "\
+Examples:
+  spectrum-audit man > spectrum-audit.1 && man ./spectrum-audit.1")]
+    Man,
 }
 
 /// Options that find the activity text in a portfolio.
@@ -289,13 +344,24 @@ pub struct AssessArgs {
     pub input_args: InputArgs,
 }
 
+/// The full command definition, with the built-in rules named in `--version`.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let version = crate::long_version();
+    Cli::command()
+        .version(version.clone())
+        .long_version(version)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use clap::CommandFactory;
-
     #[test]
     fn cli_is_well_formed() {
-        Cli::command().debug_assert();
+        super::command().debug_assert();
+    }
+
+    #[test]
+    fn version_names_the_built_in_rules() {
+        assert!(crate::long_version().contains("built-in rules spectrum-default"));
     }
 }

@@ -16,6 +16,7 @@ pub mod cmd;
 pub mod evaluate;
 pub mod input;
 pub mod output;
+pub mod progress;
 pub mod render;
 pub mod rules;
 pub mod text;
@@ -31,4 +32,13 @@ pub enum Outcome {
 /// Runs a parsed command line.
 pub fn run(cli: cli::Cli) -> anyhow::Result<Outcome> {
     cmd::run(cli)
+}
+
+/// `0.1.0 (built-in rules spectrum-default 1.0.0)`, for `--version`.
+pub fn long_version() -> String {
+    let (name, version) = rules::builtin_identity();
+    format!(
+        "{} (built-in rules {name} {version})",
+        env!("CARGO_PKG_VERSION")
+    )
 }

@@ -3,11 +3,18 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use std::io::IsTerminal;
+
+use clap::FromArgMatches;
 use spectrum_audit::{Outcome, cli::Cli, run};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = spectrum_audit::cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let color = cli.global.color.enabled(std::io::stderr().is_terminal());
     match run(cli) {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Failed(code)) => ExitCode::from(code),
@@ -15,7 +22,11 @@ fn main() -> ExitCode {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {err:#}");
+            if color {
+                eprintln!("\x1b[1;31merror:\x1b[0m {err:#}");
+            } else {
+                eprintln!("error: {err:#}");
+            }
             ExitCode::from(1)
         }
     }

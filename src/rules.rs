@@ -523,6 +523,17 @@ impl RuleSource {
     }
 }
 
+/// Name and version of the built-in rules, read without building the rule set.
+pub fn builtin_identity() -> (String, String) {
+    #[derive(Deserialize)]
+    struct Identity {
+        name: String,
+        version: String,
+    }
+    toml::from_str::<Identity>(BUILTIN_RULES)
+        .map_or_else(|_| ("built-in".into(), "?".into()), |i| (i.name, i.version))
+}
+
 /// Builds the built-in rule set. The embedded file is checked by tests, so
 /// this only fails if the binary was built from a broken rules file.
 pub fn builtin() -> Result<RuleSet, RulesError> {

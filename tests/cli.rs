@@ -513,3 +513,124 @@ fn svg_chart_is_valid_xml_with_six_levels() {
         .unwrap();
     assert_eq!(gap.attribute("data-status"), Some("gap"));
 }
+
+#[test]
+fn init_writes_starter_files_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("coalition");
+    bin().arg("init").arg(&target).assert().success();
+    let csv = std::fs::read_to_string(target.join("activities.csv")).unwrap();
+    let rules = std::fs::read_to_string(target.join("spectrum-rules.toml")).unwrap();
+    assert!(csv.starts_with("id,organization,activity,description,budget,year,level"));
+    assert!(rules.contains("extends = \"built-in\""));
+    // Refuses without --force, and leaves the files alone.
+    std::fs::write(target.join("activities.csv"), "mine\n").unwrap();
+    let out = bin().arg("init").arg(&target).assert().code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("already exist; nothing was written (use --force to overwrite)"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(target.join("activities.csv")).unwrap(),
+        "mine\n"
+    );
+    bin()
+        .arg("init")
+        .arg(&target)
+        .arg("--force")
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(target.join("activities.csv")).unwrap(),
+        csv
+    );
+    // The starter portfolio assesses, with the local rules file picked up.
+    let out = bin()
+        .current_dir(&target)
+        .args(["assess", "activities.csv", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["rules"]["sources"],
+        serde_json::json!(["built-in", "spectrum-rules.toml"])
+    );
+    assert_eq!(report["levels_covered"], 6);
+    assert_eq!(report["accounting"]["rows"], 8);
+    bin()
+        .current_dir(&target)
+        .args(["rules", "test"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn completions_for_every_shell_and_a_man_page() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = bin().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("spectrum-audit"), "{shell}");
+        assert!(text.contains("assess"), "{shell} completes subcommands");
+    }
+    let man = bin().arg("man").output().unwrap();
+    assert!(man.status.success());
+    let text = String::from_utf8(man.stdout).unwrap();
+    assert!(
+        text.starts_with(".ie") || text.contains(".TH spectrum-audit"),
+        "{}",
+        &text[..200.min(text.len())]
+    );
+}
+
+#[test]
+fn no_escape_codes_or_progress_when_piped_and_quiet_is_silent() {
+    for args in [
+        &[
+            "assess",
+            "examples/statewide-coalition.csv",
+            "--by",
+            "organization",
+        ][..],
+        &["classify", "examples/community-org.csv"][..],
+        &["explain", "Adopt a policy"][..],
+        &["evaluate", "examples/labeled-sample.csv", "--gold", "level"][..],
+    ] {
+        let out = bin().args(args).output().unwrap();
+        assert!(out.status.success());
+        assert!(
+            !out.stdout.contains(&0x1b),
+            "escape code on stdout for {args:?}"
+        );
+        assert!(
+            !out.stderr.contains(&0x1b),
+            "escape code on stderr for {args:?}"
+        );
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("rows ["),
+            "no progress bar in a pipe"
+        );
+        let quiet = bin().arg("-q").args(args).output().unwrap();
+        assert!(quiet.status.success());
+        assert!(
+            quiet.stderr.is_empty(),
+            "--quiet prints nothing: {}",
+            String::from_utf8_lossy(&quiet.stderr)
+        );
+        assert_eq!(quiet.stdout, out.stdout);
+    }
+    // --color always colours notes and the gap status even in a pipe.
+    let out = bin()
+        .args(["--color", "always", "assess", "examples/community-org.csv"])
+        .output()
+        .unwrap();
+    assert!(out.stdout.contains(&0x1b) && out.stderr.contains(&0x1b));
+    // Errors still print under --quiet.
+    bin().args(["-q", "classify", "tests/fixtures/empty.csv"]).assert().code(1).stderr("error: tests/fixtures/empty.csv: the file is empty (expected a header row and activity rows)\n");
+}

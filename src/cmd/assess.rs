@@ -94,7 +94,11 @@ pub fn run(args: &AssessArgs, global: &GlobalArgs, notes: &Notes) -> Result<Outc
     };
     let assessment = build(meta, total, groups, baseline);
     match args.format {
-        AssessFormat::Table => render::table::render(&assessment, &mut out)?,
+        AssessFormat::Table => {
+            use std::io::IsTerminal;
+            let tty = args.output.is_none() && std::io::stdout().is_terminal();
+            render::table::render(&assessment, &mut out, global.color.enabled(tty))?
+        }
         AssessFormat::Markdown => render::markdown::render(&assessment, &mut out)?,
         AssessFormat::Json => render::json::render(&assessment, &mut out)?,
         AssessFormat::Csv => render::csv::render(&assessment, &mut out, args.raw)?,
@@ -146,7 +150,9 @@ fn read(
     let mut own = Tally::new(c.rules.tags.len());
     let mut scratch = Scratch::default();
     let threshold = c.rules.assessment.review_below_confidence;
+    let mut progress = c.notes.progress(&reader);
     while let Some(activity) = reader.next_activity()? {
+        progress.tick(reader.counts.rows, reader.position());
         let outcome = assign(c.classifier, &activity, &mut scratch);
         let weight = match weight_col {
             Some(col) => {
@@ -177,6 +183,7 @@ fn read(
                 .add(&outcome, weight, with_weight);
         }
     }
+    progress.finish();
     own.accounting.add_blank(reader.counts.blank);
     total.accounting.add_blank(reader.counts.blank);
     Ok(InputInfo {

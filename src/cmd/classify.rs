@@ -49,6 +49,7 @@ pub fn run(args: &ClassifyArgs, global: &GlobalArgs, notes: &Notes) -> Result<Ou
     let width = headers.len();
     let guard = CellGuard { raw: args.raw };
     let mut out = Output::create(args.output.as_deref(), std::slice::from_ref(&input))?;
+    let mut progress = notes.progress(&reader);
     let mut accounting = Accounting::default();
     let mut scratch = Scratch::default();
     let write_err = || format!("cannot write the output of `{}`", reader_name(&input));
@@ -67,6 +68,7 @@ pub fn run(args: &ClassifyArgs, global: &GlobalArgs, notes: &Notes) -> Result<Ou
             );
             w.write_record(&record).with_context(write_err)?;
             while let Some(activity) = reader.next_activity()? {
+                progress.tick(reader.counts.rows, reader.position());
                 let o = assign(&classifier, &activity, &mut scratch);
                 accounting.add(o.category);
                 let fields = reader.fields();
@@ -115,6 +117,7 @@ pub fn run(args: &ClassifyArgs, global: &GlobalArgs, notes: &Notes) -> Result<Ou
         }
         ClassifyFormat::Jsonl => {
             while let Some(activity) = reader.next_activity()? {
+                progress.tick(reader.counts.rows, reader.position());
                 let o = assign(&classifier, &activity, &mut scratch);
                 accounting.add(o.category);
                 let fields = reader.fields();
@@ -163,6 +166,7 @@ pub fn run(args: &ClassifyArgs, global: &GlobalArgs, notes: &Notes) -> Result<Ou
             }
         }
     }
+    progress.finish();
     accounting.add_blank(reader.counts.blank);
     out.finish()?;
     notes.note(format!("{}: {}", reader.name(), accounting.line()));

@@ -53,7 +53,9 @@ pub fn run(args: &EvaluateArgs, global: &GlobalArgs, notes: &Notes) -> Result<Ou
     let mut pairs = Vec::new();
     let mut misses = Vec::new();
     let mut unlabeled = 0;
+    let mut progress = notes.progress(&reader);
     while let Some(a) = reader.next_activity()? {
+        progress.tick(reader.counts.rows, reader.position());
         let gold = parse_label(reader.cell(gold_col), &rules)
             .map_err(|e| anyhow!("{}: {e}", reader.at(gold_col)))?;
         let Some(gold) = gold else {
@@ -78,6 +80,7 @@ pub fn run(args: &EvaluateArgs, global: &GlobalArgs, notes: &Notes) -> Result<Ou
             });
         }
     }
+    progress.finish();
     notes.note(format!(
         "{}: {} rows read: {} labeled, {unlabeled} without a label, {} blank skipped",
         input.display(),

@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use anyhow::{Result, bail};
-use comfy_table::{Cell, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::{Cell, Table};
 use serde_json::json;
 
 use super::{Notes, column_options, load_rules};
@@ -178,11 +178,8 @@ pub fn run(args: &ExplainArgs, global: &GlobalArgs, notes: &Notes) -> Result<Out
 }
 
 fn table(header: &[&str]) -> Table {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(100)
-        .set_header(header.to_vec());
+    let mut t = crate::render::table::new_table(header);
+    t.set_width(100);
     t
 }
 

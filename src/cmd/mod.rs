@@ -7,6 +7,7 @@ pub mod assess;
 pub mod classify;
 pub mod evaluate;
 pub mod explain;
+pub mod init;
 pub mod rules;
 
 use std::path::{Path, PathBuf};
@@ -24,28 +25,62 @@ use crate::rules::{RuleSet, RuleSource};
 pub const LOCAL_RULES: &str = "spectrum-rules.toml";
 
 pub fn run(cli: Cli) -> Result<Outcome> {
-    let notes = Notes {
-        quiet: cli.global.quiet,
-    };
+    let notes = Notes::new(&cli.global);
     match cli.command {
         Command::Classify(args) => classify::run(&args, &cli.global, &notes),
         Command::Explain(args) => explain::run(&args, &cli.global, &notes),
         Command::Evaluate(args) => evaluate::run(&args, &cli.global, &notes),
         Command::Rules(cmd) => rules::run(&cmd, &cli.global, &notes),
         Command::Assess(args) => assess::run(&args, &cli.global, &notes),
+        Command::Init { dir, force } => init::run(&dir, force, &notes),
+        Command::Completions { shell } => {
+            let mut cmd = crate::cli::command();
+            let mut out = std::io::stdout().lock();
+            clap_complete::generate(shell, &mut cmd, "spectrum-audit", &mut out);
+            Ok(Outcome::Ok)
+        }
+        Command::Man => {
+            let mut out = std::io::stdout().lock();
+            clap_mangen::Man::new(crate::cli::command()).render(&mut out)?;
+            Ok(Outcome::Ok)
+        }
     }
 }
 
 /// Notes on stderr, silenced by `--quiet`.
 pub struct Notes {
     pub quiet: bool,
+    /// Colour on stderr (`--color`, `NO_COLOR`, terminal).
+    pub color: bool,
+    /// Progress bars: only on a terminal, never with `--quiet`.
+    pub progress: bool,
 }
 
 impl Notes {
+    pub fn new(global: &GlobalArgs) -> Self {
+        use std::io::IsTerminal;
+        let tty = std::io::stderr().is_terminal();
+        Notes {
+            quiet: global.quiet,
+            color: global.color.enabled(tty),
+            progress: tty && !global.quiet,
+        }
+    }
+
     pub fn note(&self, msg: impl AsRef<str>) {
         if !self.quiet {
-            eprintln!("note: {}", msg.as_ref());
+            if self.color {
+                eprintln!("\x1b[36mnote:\x1b[0m {}", msg.as_ref());
+            } else {
+                eprintln!("note: {}", msg.as_ref());
+            }
         }
+    }
+
+    /// A progress display for reading `reader`; it shows itself only for
+    /// large inputs or long runs.
+    pub fn progress(&self, reader: &ActivityReader) -> crate::progress::Progress {
+        crate::progress::Progress::new(self.progress, reader.name(), reader.size())
     }
 }
 

@@ -248,7 +248,9 @@ fn stats(
     let mut overlap = vec![vec![0u64; 8]; 8];
     let mut rows = 0;
     let mut scratch = crate::classify::Scratch::default();
+    let mut progress = notes.progress(&reader);
     while let Some(a) = reader.next_activity()? {
+        progress.tick(reader.counts.rows, reader.position());
         rows += 1;
         let c = classifier.classify_with(&a.text, &mut scratch);
         let mut scores = [0.0f64; 8];
@@ -285,6 +287,7 @@ fn stats(
             }
         }
     }
+    progress.finish();
     notes.note(format!(
         "{}: {} rows read: {rows} classified, {} blank skipped",
         path.display(),

@@ -261,6 +261,7 @@ pub struct ActivityReader {
     /// Records read ahead while looking for the header.
     pending: VecDeque<(u64, Vec<String>)>,
     rules: RuleSet,
+    size: Option<u64>,
 }
 
 impl ActivityReader {
@@ -306,6 +307,7 @@ impl ActivityReader {
         rules: &RuleSet,
     ) -> Result<Self> {
         let name = path.display();
+        let bytes_given = bytes.is_some();
         let mut notes = Vec::new();
         let source = match path {
             InputPath::File(p) if bytes.is_none() && sheet::is_workbook(p) => {
@@ -380,6 +382,10 @@ impl ActivityReader {
             fields: Vec::new(),
             pending: VecDeque::new(),
             rules: rules.clone(),
+            size: match path {
+                InputPath::File(p) if !bytes_given => p.metadata().ok().map(|m| m.len()),
+                _ => None,
+            },
         };
         reader.find_header(opts)?;
         Ok(reader)
@@ -509,6 +515,19 @@ impl ActivityReader {
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Size of the input in bytes, when it is a file.
+    pub fn size(&self) -> Option<u64> {
+        self.size
+    }
+
+    /// Bytes of the input consumed so far (CSV only).
+    pub fn position(&self) -> Option<u64> {
+        match &self.source {
+            Source::Csv { csv, .. } => Some(csv.position().byte()),
+            Source::Sheet { .. } => None,
+        }
     }
 
     /// The current record's cells (after a successful [`ActivityReader::next_activity`]).

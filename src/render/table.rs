@@ -5,7 +5,9 @@
 use std::io::Write;
 
 use anyhow::Result;
-use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::{
+    Attribute, Cell, CellAlignment, Color, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED,
+};
 
 use super::{amount, inputs_line, rules_line, upstream_line};
 use crate::assess::{Assessment, ReviewItem, Status, fmt_score, pct};
@@ -18,6 +20,8 @@ const BAR: usize = 12;
 /// A table with the house style.
 pub fn new_table(header: &[&str]) -> Table {
     let mut t = Table::new();
+    // Never guess from the environment: colour only when asked (see `render`).
+    t.force_no_tty();
     t.load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_width(WIDTH)
@@ -43,7 +47,8 @@ pub fn bar(share: f64) -> String {
     }
 }
 
-pub fn render(a: &Assessment, out: &mut impl Write) -> Result<()> {
+/// Writes the report; `style` adds colour (gaps in red) for a terminal.
+pub fn render(a: &Assessment, out: &mut impl Write, style: bool) -> Result<()> {
     writeln!(out, "Spectrum of Prevention assessment, {}", a.generated)?;
     writeln!(out, "Inputs: {}", inputs_line(a))?;
     writeln!(out, "Rules:  {}", rules_line(a))?;
@@ -86,10 +91,20 @@ pub fn render(a: &Assessment, out: &mut impl Write) -> Result<()> {
         if let Some(ws) = l.weighted_share {
             row.push(Cell::new(pct(ws)));
         }
-        row.push(Cell::new(status));
+        let cell = match (style, l.status) {
+            (true, Status::Gap) => Cell::new(status)
+                .fg(Color::Red)
+                .add_attribute(Attribute::Bold),
+            (true, Status::Thin) => Cell::new(status).fg(Color::Yellow),
+            _ => Cell::new(status),
+        };
+        row.push(cell);
         t.add_row(row);
     }
     right(&mut t, &[1, 2]);
+    if style {
+        t.enforce_styling();
+    }
     writeln!(out, "{t}")?;
     writeln!(
         out,
