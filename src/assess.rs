@@ -108,17 +108,7 @@ pub enum ReviewKind {
     Disagreement,
 }
 
-/// A row for the needs-review list.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ReviewItem {
-    pub input: String,
-    pub row: u64,
-    pub id: String,
-    pub text: String,
-    /// What the report used: `level 3`, `response` or `none`.
-    pub placed: String,
-    pub detail: String,
-}
+pub use crate::review::{ReviewItem, ReviewList};
 
 /// Streaming accumulator for one portfolio (or one group of it).
 #[derive(Debug, Clone, Default)]
@@ -130,9 +120,9 @@ pub struct Tally {
     pub weighted_unclassified: f64,
     pub weight_missing: u64,
     pub tags: Vec<u64>,
-    pub unclassified: Vec<ReviewItem>,
-    pub low_confidence: Vec<ReviewItem>,
-    pub disagreements: Vec<ReviewItem>,
+    pub unclassified: ReviewList,
+    pub low_confidence: ReviewList,
+    pub disagreements: ReviewList,
 }
 
 impl Tally {
@@ -310,9 +300,9 @@ pub struct Aim {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Review {
-    pub unclassified: Vec<ReviewItem>,
-    pub low_confidence: Vec<ReviewItem>,
-    pub disagreements: Vec<ReviewItem>,
+    pub unclassified: ReviewList,
+    pub low_confidence: ReviewList,
+    pub disagreements: ReviewList,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -465,7 +455,7 @@ fn upstream_count(rules: &RuleSet, counts: &[u64; 6]) -> u64 {
 /// optional baseline.
 pub fn build(
     meta: Meta<'_>,
-    total: Tally,
+    mut total: Tally,
     groups: Option<BTreeMap<String, Tally>>,
     baseline: Option<(Vec<InputInfo>, Tally)>,
 ) -> Assessment {
@@ -735,7 +725,12 @@ pub fn build(
         aims,
         aims_missing,
         review: Review {
-            unclassified: total.unclassified,
+            unclassified: {
+                total.unclassified.flush();
+                total.low_confidence.flush();
+                total.disagreements.flush();
+                total.unclassified
+            },
             low_confidence: total.low_confidence,
             disagreements: total.disagreements,
         },

@@ -26,12 +26,12 @@
 //! 7. Other levels scoring at least half the winner's score are listed as
 //!    `also`. Tags are secondary labels: any tag term that matches sets it.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use regex::RegexSet;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use regex::bytes::RegexSet;
 use serde::Serialize;
 
 use crate::rules::{Pattern, RuleSet, Term, parse_pattern};
-use crate::text::normalize_into;
+use crate::text::normalize_bytes_into;
 
 /// What a term scores for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -75,8 +75,9 @@ pub struct Matched {
 pub struct Dropped {
     pub term: usize,
     pub target: Target,
-    /// The exclusion phrase or the longer term that covered it.
-    pub by: String,
+    /// What covered it: an exclusion phrase (`excluded`) or a longer term,
+    /// by index; [`Classifier::dropped_by`] gives its text.
+    pub by: usize,
     pub excluded: bool,
 }
 
@@ -167,9 +168,20 @@ struct Hit {
 /// Reusable buffers so classifying many rows does not allocate per row.
 #[derive(Debug, Default)]
 pub struct Scratch {
-    norm: String,
+    norm: Vec<u8>,
     hits: Vec<Hit>,
     counted: Vec<bool>,
+    counted_ids: Vec<usize>,
+    order: Vec<usize>,
+    near_hits: Vec<(usize, u8, usize)>,
+}
+
+/// Marks a term as counted for the current row (once).
+fn mark(counted: &mut [bool], ids: &mut Vec<usize>, term: usize) {
+    if !counted[term] {
+        counted[term] = true;
+        ids.push(term);
+    }
 }
 
 /// A rule set compiled for matching.
@@ -209,6 +221,9 @@ impl Classifier {
             Some(
                 AhoCorasickBuilder::new()
                     .match_kind(MatchKind::Standard)
+                    // A DFA costs a little memory at start-up and scans
+                    // several times faster than the NFA for this many terms.
+                    .kind(Some(AhoCorasickKind::DFA))
                     .build(&b.patterns)
                     .map_err(|e| anyhow::anyhow!("cannot compile rule terms: {e}"))?,
             )
@@ -230,6 +245,15 @@ impl Classifier {
             regex_terms: b.regex_terms,
             nears: b.nears,
         })
+    }
+
+    /// The exclusion phrase or longer term that kept a match from counting.
+    pub fn dropped_by(&self, d: &Dropped) -> &str {
+        if d.excluded {
+            &self.excludes[d.by]
+        } else {
+            &self.terms[d.by].display
+        }
     }
 
     /// How a term reads in reports (`adopt*`, `train* near staff (within 5)`).
@@ -254,82 +278,138 @@ impl Classifier {
 
     /// Classifies one text, reusing `scratch` between calls.
     pub fn classify_with(&self, text: &str, scratch: &mut Scratch) -> Classification {
-        normalize_into(text, &mut scratch.norm);
+        normalize_bytes_into(text, &mut scratch.norm);
         if scratch.norm.is_empty() {
             return Classification::empty(REASON_EMPTY);
         }
         self.collect_hits(scratch);
-        let norm = &scratch.norm;
-        let hits = &scratch.hits;
+        let Scratch {
+            norm,
+            hits,
+            counted,
+            counted_ids,
+            order,
+            near_hits,
+        } = scratch;
+        let (norm, hits) = (&*norm, &*hits);
 
         let mut out = Classification::empty(REASON_NO_MATCH);
-        scratch.counted.clear();
-        scratch.counted.resize(self.terms.len(), false);
+        // `counted` is a bitmap over all terms, kept all-false between rows:
+        // only the bits set for this row (listed in `counted_ids`) are reset.
+        if counted.len() != self.terms.len() {
+            counted.clear();
+            counted.resize(self.terms.len(), false);
+        }
+        counted_ids.clear();
         let mut any_hit = false;
 
-        // Phrase terms: exclusions, then containment.
+        // Phrase terms: exclusions first (a rare case, so looked for only
+        // when an exclusion phrase matched at all), then containment.
+        let has_excludes = hits
+            .iter()
+            .any(|h| matches!(h.kind, EntryKind::Exclude(..)));
+        order.clear();
         for (i, h) in hits.iter().enumerate() {
             let EntryKind::Term(term) = h.kind else {
                 continue;
             };
             any_hit = true;
             let target = self.terms[term].target;
-            if let Some(by) = hits.iter().find_map(|x| match x.kind {
-                EntryKind::Exclude(t, ex)
-                    if t == target && x.start <= h.start && x.end >= h.end =>
-                {
-                    Some(ex)
-                }
-                _ => None,
-            }) {
-                push_dropped(
-                    &mut out.dropped,
-                    term,
-                    target,
-                    self.excludes[by].clone(),
-                    true,
-                );
+            if has_excludes && let Some(by) = self.exclusion(hits, target, h) {
+                push_dropped(&mut out.dropped, term, target, by, true);
                 continue;
             }
-            if !matches!(target, Target::Tag(_))
-                && let Some(longer) = hits.iter().enumerate().find_map(|(j, x)| match x.kind {
-                    EntryKind::Term(other)
-                        if j != i
-                            && !matches!(self.terms[other].target, Target::Tag(_))
-                            && x.start <= h.start
-                            && x.end >= h.end
-                            && x.end - x.start > h.end - h.start
-                            && !self.excluded(hits, other, x) =>
-                    {
-                        Some(other)
-                    }
-                    _ => None,
-                })
-            {
-                push_dropped(
-                    &mut out.dropped,
-                    term,
-                    target,
-                    self.terms[longer].display.clone(),
-                    false,
-                );
-                continue;
+            if matches!(target, Target::Tag(_)) {
+                // Tags are secondary labels: no containment between them and levels.
+                mark(counted, counted_ids, term);
+            } else {
+                order.push(i);
             }
-            scratch.counted[term] = true;
+        }
+        // Containment in one sweep: with hits ordered by start, then longest
+        // first, a hit is covered by a longer one exactly when an earlier hit
+        // starting before it ends at or after its end, or an earlier hit with
+        // the same start ends after it. Identical spans both count.
+        order.sort_unstable_by(|a, b| {
+            (hits[*a].start, std::cmp::Reverse(hits[*a].end))
+                .cmp(&(hits[*b].start, std::cmp::Reverse(hits[*b].end)))
+        });
+        let mut reach_before = 0usize; // furthest end among hits starting earlier
+        let mut group_start = usize::MAX;
+        let mut group_end = 0usize; // longest end among hits with this start
+        let mut group_reach = 0usize; // `reach_before` when this start began
+        for &i in order.iter() {
+            let h = &hits[i];
+            if h.start != group_start {
+                reach_before = reach_before.max(if group_start == usize::MAX {
+                    0
+                } else {
+                    group_end
+                });
+                group_reach = reach_before;
+                group_start = h.start;
+                group_end = h.end;
+            }
+            let covered = group_reach >= h.end || group_end > h.end;
+            let EntryKind::Term(term) = h.kind else {
+                continue;
+            };
+            if covered {
+                // Found again only here, for the (rarer) terms that are dropped.
+                let by = self.covering(hits, order, h).unwrap_or(term);
+                push_dropped(&mut out.dropped, term, self.terms[term].target, by, false);
+            } else {
+                mark(counted, counted_ids, term);
+            }
         }
 
-        // Proximity pairs.
-        for (n, near) in self.nears.iter().enumerate() {
-            let parts = |side: u8| {
-                hits.iter().filter(move |h| matches!(h.kind, EntryKind::NearPart { near, side: s } if near == n && s == side))
+        // Proximity pairs: only the near-pair parts that matched are looked at.
+        near_hits.clear();
+        for h in hits.iter() {
+            if let EntryKind::NearPart { near, side } = h.kind {
+                near_hits.push((near, side, h.start));
+            }
+        }
+        if !near_hits.is_empty() {
+            near_hits.sort_unstable();
+            // Word positions: count the spaces before each start once, in order.
+            let bytes: &[u8] = norm;
+            let mut words: Vec<(usize, usize)> =
+                near_hits.iter().map(|(_, _, start)| (*start, 0)).collect();
+            words.sort_unstable();
+            words.dedup();
+            let (mut pos, mut count) = (0usize, 0usize);
+            for w in words.iter_mut() {
+                count += memchr::memchr_iter(b' ', &bytes[pos..w.0]).count();
+                pos = w.0;
+                w.1 = count;
+            }
+            let word_at = |start: usize| {
+                words
+                    .binary_search_by_key(&start, |w| w.0)
+                    .map_or(0, |k| words[k].1)
             };
-            let found = parts(0).any(|a| {
-                let ta = word_index(norm, a.start);
-                parts(1).any(|b| word_index(norm, b.start).abs_diff(ta) <= near.within as usize)
-            });
-            if found {
-                any_hit = true;
-                scratch.counted[near.term] = true;
+            let mut k = 0;
+            while k < near_hits.len() {
+                let n = near_hits[k].0;
+                let mut end = k;
+                while end < near_hits.len() && near_hits[end].0 == n {
+                    end += 1;
+                }
+                let group = &near_hits[k..end];
+                let within = self.nears[n].within as usize;
+                let found = group.iter().filter(|p| p.1 == 0).any(|a| {
+                    let wa = word_at(a.2);
+                    group
+                        .iter()
+                        .filter(|p| p.1 == 1)
+                        .any(|b| word_at(b.2).abs_diff(wa) <= within)
+                });
+                if found {
+                    any_hit = true;
+                    mark(counted, counted_ids, self.nears[n].term);
+                }
+                k = end;
             }
         }
 
@@ -337,11 +417,15 @@ impl Classifier {
         if let Some(set) = &self.regex {
             for i in set.matches(norm).iter() {
                 any_hit = true;
-                scratch.counted[self.regex_terms[i]] = true;
+                mark(counted, counted_ids, self.regex_terms[i]);
             }
         }
 
-        for (term, _) in scratch.counted.iter().enumerate().filter(|(_, c)| **c) {
+        // Terms are compiled in target order (levels, response, other, tags),
+        // so sorting by id also orders `matched` by target.
+        counted_ids.sort_unstable();
+        out.matched.reserve_exact(counted_ids.len());
+        for &term in counted_ids.iter() {
             let info = &self.terms[term];
             match info.target {
                 Target::Level(n) => {
@@ -363,24 +447,47 @@ impl Classifier {
                 weight: info.weight,
             });
         }
-        out.dropped.retain(|d| !scratch.counted[d.term]);
+        out.dropped.retain(|d| !counted[d.term]);
+        for &term in counted_ids.iter() {
+            counted[term] = false;
+        }
         out.tags.sort_unstable();
-        out.matched
-            .sort_by(|a, b| a.target.cmp(&b.target).then(a.term.cmp(&b.term)));
         decide(&mut out, any_hit);
         out
     }
 
-    fn excluded(&self, hits: &[Hit], term: usize, h: &Hit) -> bool {
-        let target = self.terms[term].target;
-        hits.iter().any(|x| matches!(x.kind, EntryKind::Exclude(t, _) if t == target && x.start <= h.start && x.end >= h.end))
+    /// The exclusion phrase of `target` that covers hit `h`, if any.
+    fn exclusion(&self, hits: &[Hit], target: Target, h: &Hit) -> Option<usize> {
+        hits.iter().find_map(|x| match x.kind {
+            EntryKind::Exclude(t, ex) if t == target && x.start <= h.start && x.end >= h.end => {
+                Some(ex)
+            }
+            _ => None,
+        })
+    }
+
+    /// A strictly longer counting hit (from `order`) that covers `h`.
+    fn covering(&self, hits: &[Hit], order: &[usize], h: &Hit) -> Option<usize> {
+        order.iter().find_map(|&j| {
+            let x = &hits[j];
+            match x.kind {
+                EntryKind::Term(other)
+                    if x.start <= h.start
+                        && x.end >= h.end
+                        && x.end - x.start > h.end - h.start =>
+                {
+                    Some(other)
+                }
+                _ => None,
+            }
+        })
     }
 
     fn collect_hits(&self, scratch: &mut Scratch) {
         scratch.hits.clear();
         let Some(ac) = &self.ac else { return };
-        let norm = scratch.norm.as_str();
-        let bytes = norm.as_bytes();
+        let norm = scratch.norm.as_slice();
+        let bytes = norm;
         for m in ac.find_overlapping_iter(norm) {
             let (start, end) = (m.start(), m.end());
             if start > 0 && bytes[start - 1] != b' ' {
@@ -418,7 +525,7 @@ fn push_dropped(
     dropped: &mut Vec<Dropped>,
     term: usize,
     target: Target,
-    by: String,
+    by: usize,
     excluded: bool,
 ) {
     if !dropped.iter().any(|d| d.term == term) {
@@ -429,14 +536,6 @@ fn push_dropped(
             excluded,
         });
     }
-}
-
-/// Index of the word starting at byte `start` in normalized text.
-fn word_index(norm: &str, start: usize) -> usize {
-    norm.as_bytes()[..start]
-        .iter()
-        .filter(|b| **b == b' ')
-        .count()
 }
 
 const EPS: f64 = 1e-9;
@@ -531,6 +630,37 @@ impl Compiler {
     fn add_terms(&mut self, target: Target, terms: &[Term]) {
         for t in terms {
             let id = self.terms.len();
+            if !t.any.is_empty() {
+                let alternatives: Vec<(String, bool)> = t
+                    .any
+                    .iter()
+                    .filter_map(|a| match parse_pattern(a) {
+                        Ok(Pattern::Phrase { text, prefix }) => Some((text, prefix)),
+                        _ => None,
+                    })
+                    .collect();
+                let specificity = alternatives
+                    .iter()
+                    .map(|(text, _)| text.len())
+                    .min()
+                    .unwrap_or(0);
+                self.terms.push(TermInfo {
+                    target,
+                    display: t.display(),
+                    weight: t.weight,
+                    specificity,
+                });
+                for (text, prefix) in alternatives {
+                    self.pattern(
+                        &text,
+                        Entry {
+                            kind: EntryKind::Term(id),
+                            prefix,
+                        },
+                    );
+                }
+                continue;
+            }
             let Ok(pattern) = parse_pattern(&t.text) else {
                 continue;
             };
@@ -672,7 +802,10 @@ mod tests {
         assert_eq!(c.level, None);
         assert_eq!(c.reason, Some(REASON_EXCLUDED));
         assert!(c.dropped[0].excluded);
-        assert_eq!(c.dropped[0].by, "privacy policy");
+        assert_eq!(
+            Classifier::new(&s).unwrap().dropped_by(&c.dropped[0]),
+            "privacy policy"
+        );
         // The same term outside the excluded phrase still counts.
         let c = classify(&s, "privacy policy and a hiring policy");
         assert_eq!(c.level, Some(5));
@@ -696,7 +829,10 @@ mod tests {
         assert_eq!(c.level, Some(4));
         assert_eq!(c.scores, [0.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
         assert_eq!(c.dropped.len(), 1);
-        assert_eq!(c.dropped[0].by, "task force");
+        assert_eq!(
+            Classifier::new(&r).unwrap().dropped_by(&c.dropped[0]),
+            "task force"
+        );
     }
 
     #[test]

@@ -45,6 +45,16 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true)]
     pub quiet: bool,
 
+    /// Worker threads for classifying (0 = one per core); results are the same for any number
+    #[arg(
+        long,
+        global = true,
+        value_name = "N",
+        default_value_t = 0,
+        hide_short_help = true
+    )]
+    pub threads: usize,
+
     /// When to use colour: auto (a terminal, unless NO_COLOR is set), always or never
     #[arg(long, value_enum, default_value_t, global = true, value_name = "WHEN")]
     pub color: ColorChoice,

@@ -16,8 +16,10 @@ pub mod cmd;
 pub mod evaluate;
 pub mod input;
 pub mod output;
+pub mod pipeline;
 pub mod progress;
 pub mod render;
+pub mod review;
 pub mod rules;
 pub mod text;
 

@@ -114,11 +114,18 @@ pub struct Term {
     pub near: Option<(Vec<String>, u32)>,
     /// How the term reads in reports, for long patterns (`audience words`).
     pub label: Option<String>,
+    /// For `{ any = [...] }` terms: every alternative (the term counts once
+    /// whichever of them match). Empty for ordinary terms.
+    pub any: Vec<String>,
 }
 
 impl Term {
     /// A key that identifies the term for duplicate detection and merging.
     fn key(&self) -> String {
+        if !self.any.is_empty() {
+            let keys: Vec<String> = self.any.iter().map(|a| term_key(a)).collect();
+            return format!("any:{}", keys.join("|"));
+        }
         let base = term_key(&self.text);
         match &self.near {
             Some((others, n)) => {
@@ -134,6 +141,14 @@ impl Term {
     pub fn display(&self) -> String {
         if let Some(label) = &self.label {
             return label.clone();
+        }
+        if !self.any.is_empty() {
+            let shown = if self.any.len() > 4 {
+                format!("{}|… ({} terms)", self.any[..4].join("|"), self.any.len())
+            } else {
+                self.any.join("|")
+            };
+            return format!("any of {shown}");
         }
         match &self.near {
             Some((others, n)) => {
@@ -338,6 +353,7 @@ struct TermSpec {
     near: Option<Vec<String>>,
     within: Option<i64>,
     label: Option<String>,
+    any: Option<Vec<String>>,
 }
 
 /// `near` is one term or a list of terms.
@@ -363,6 +379,7 @@ impl<'de> Deserialize<'de> for TermSpec {
                     near: None,
                     within: None,
                     label: None,
+                    any: None,
                 })
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TermSpec, A::Error> {
@@ -372,6 +389,7 @@ impl<'de> Deserialize<'de> for TermSpec {
                     near: None,
                     within: None,
                     label: None,
+                    any: None,
                 };
                 let mut has_term = false;
                 while let Some(key) = map.next_key::<String>()? {
@@ -389,16 +407,27 @@ impl<'de> Deserialize<'de> for TermSpec {
                         }
                         "within" => spec.within = Some(map.next_value()?),
                         "label" => spec.label = Some(map.next_value()?),
+                        "any" => {
+                            let alternatives: Vec<String> = map.next_value()?;
+                            spec.term = alternatives.first().cloned().unwrap_or_default();
+                            spec.any = Some(alternatives);
+                        }
                         other => {
                             return Err(de::Error::unknown_field(
                                 other,
-                                &["term", "weight", "near", "within", "label"],
+                                &["term", "any", "weight", "near", "within", "label"],
                             ));
                         }
                     }
                 }
-                if !has_term {
-                    return Err(de::Error::missing_field("term"));
+                match (&spec.any, has_term) {
+                    (None, false) => return Err(de::Error::missing_field("term")),
+                    (Some(_), true) => {
+                        return Err(de::Error::custom(
+                            "a term has either `term` or `any`, not both",
+                        ));
+                    }
+                    _ => {}
                 }
                 Ok(spec)
             }
@@ -757,7 +786,37 @@ fn check_terms(
     for t in terms {
         let spec = t.get_ref();
         let at = t.span().start;
-        if let Err(msg) = parse_pattern(&spec.term) {
+        if let Some(any) = &spec.any {
+            if any.is_empty() {
+                loc.at(at, format!("{what}: `any` needs at least one term"));
+                continue;
+            }
+            if spec.near.is_some() {
+                loc.at(at, format!("{what}: `any` terms cannot have `near`"));
+            }
+            let mut bad = false;
+            for alt in any {
+                match parse_pattern(alt) {
+                    Err(msg) => {
+                        loc.at(at, format!("{what}: `any` term {alt:?}: {msg}"));
+                        bad = true;
+                    }
+                    Ok(Pattern::Regex(_)) => {
+                        loc.at(
+                            at,
+                            format!(
+                                "{what}: `any` term {alt:?}: `any` takes words, not `re:` patterns"
+                            ),
+                        );
+                        bad = true;
+                    }
+                    Ok(_) => {}
+                }
+            }
+            if bad {
+                continue;
+            }
+        } else if let Err(msg) = parse_pattern(&spec.term) {
             loc.at(at, format!("{what}: term {:?}: {msg}", spec.term));
             continue;
         }
@@ -866,6 +925,11 @@ fn to_term(spec: &TermSpec) -> Term {
             )
         }),
         label: spec.label.clone(),
+        any: spec
+            .any
+            .as_ref()
+            .map(|a| a.iter().map(|x| x.trim().to_string()).collect())
+            .unwrap_or_default(),
     }
 }
 
@@ -1166,18 +1230,27 @@ fn merge_terms(
             );
         }
     }
+    // Index the existing terms once: merging stays linear for large files.
+    let mut index: std::collections::HashMap<String, usize> = terms
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.key(), i))
+        .collect();
     for t in new_terms {
         let term = to_term(t.get_ref());
         let key = term.key();
-        match terms.iter_mut().find(|existing| existing.key() == key) {
+        match index.get(&key) {
             // A later file naming an existing term overrides its weight.
-            Some(existing) => existing.weight = term.weight,
-            None => terms.push(term),
+            Some(&i) => terms[i].weight = term.weight,
+            None => {
+                index.insert(key, terms.len());
+                terms.push(term);
+            }
         }
     }
+    let mut excluded: BTreeSet<String> = exclude.iter().map(|x| term_key(x)).collect();
     for e in new_exclude {
-        let key = term_key(e.get_ref());
-        if !exclude.iter().any(|x| term_key(x) == key) {
+        if excluded.insert(term_key(e.get_ref())) {
             exclude.push(e.into_inner());
         }
     }
@@ -1246,7 +1319,10 @@ struct ShowTag<'a> {
 enum ShowTerm<'a> {
     Plain(&'a str),
     Table {
-        term: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        term: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        any: Option<&'a [String]>,
         #[serde(skip_serializing_if = "Option::is_none")]
         weight: Option<f64>,
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -1287,9 +1363,10 @@ fn show_terms(terms: &[Term]) -> Vec<ShowTerm<'_>> {
     terms
         .iter()
         .map(|t| match (&t.near, t.weight) {
-            (None, 1.0) if t.label.is_none() => ShowTerm::Plain(&t.text),
+            (None, 1.0) if t.label.is_none() && t.any.is_empty() => ShowTerm::Plain(&t.text),
             (near, w) => ShowTerm::Table {
-                term: &t.text,
+                term: t.any.is_empty().then_some(t.text.as_str()),
+                any: (!t.any.is_empty()).then_some(t.any.as_slice()),
                 weight: (w != 1.0).then_some(w),
                 near: near.as_ref().map(|(o, _)| {
                     if o.len() == 1 {

@@ -8,13 +8,34 @@
 //! quotes (straight or curly), symbols, any kind of whitespace — is a word
 //! break. This makes whole-word checks a one-byte look at the neighbours.
 //!
-//! ASCII input takes a byte-at-a-time fast path; only non-ASCII characters
+//! ASCII input takes a table-driven fast path; only non-ASCII characters
 //! pay for Unicode lowercasing.
 
-/// Normalizes `input` into `out` (cleared first) and returns nothing; `out`
-/// is reused across calls so the hot path does not allocate.
-pub fn normalize_into(input: &str, out: &mut String) {
+/// What each ASCII byte becomes: its lowercase form for letters and digits,
+/// 0 for a word break. Bytes 128 and up start a multi-byte character.
+const ASCII_MAP: [u8; 128] = {
+    let mut map = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        map[b] = if c.is_ascii_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else {
+            0
+        };
+        b += 1;
+    }
+    map
+};
+
+/// Normalizes `input` into `out` as UTF-8 bytes (cleared first); `out` is
+/// reused across calls so the hot path does not allocate.
+pub fn normalize_bytes_into(input: &str, out: &mut Vec<u8>) {
     out.clear();
+    if input.is_ascii() {
+        normalize_ascii(input.as_bytes(), out);
+        return;
+    }
     out.reserve(input.len());
     // `pending_space` defers writing a separator until the next word starts,
     // which collapses runs and drops leading/trailing separators.
@@ -23,15 +44,16 @@ pub fn normalize_into(input: &str, out: &mut String) {
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        if b.is_ascii() {
-            if b.is_ascii_alphanumeric() {
+        if b < 128 {
+            let m = ASCII_MAP[usize::from(b)];
+            if m == 0 {
+                pending_space = true;
+            } else {
                 if pending_space && !out.is_empty() {
-                    out.push(' ');
+                    out.push(b' ');
                 }
                 pending_space = false;
-                out.push(b.to_ascii_lowercase() as char);
-            } else {
-                pending_space = true;
+                out.push(m);
             }
             i += 1;
             continue;
@@ -39,21 +61,55 @@ pub fn normalize_into(input: &str, out: &mut String) {
         // Non-ASCII: decode one char. `input` is a str, so this cannot fail.
         let ch = input[i..].chars().next().unwrap_or(' ');
         i += ch.len_utf8();
+        let mut buf = [0u8; 4];
         if ch.is_alphanumeric() {
             if pending_space && !out.is_empty() {
-                out.push(' ');
+                out.push(b' ');
             }
             pending_space = false;
             for lower in ch.to_lowercase() {
-                out.push(lower);
+                out.extend_from_slice(lower.encode_utf8(&mut buf).as_bytes());
             }
         } else if is_combining_mark(ch) && !out.is_empty() && !pending_space {
             // Keep decomposed accents attached to their letter.
-            out.push(ch);
+            out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
         } else {
             pending_space = true;
         }
     }
+}
+
+/// The ASCII fast path: runs of letters and digits are copied whole and
+/// lowercased in place.
+fn normalize_ascii(bytes: &[u8], out: &mut Vec<u8>) {
+    out.reserve(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        // Skip a run of separators, then copy a run of letters and digits whole.
+        while i < bytes.len() && ASCII_MAP[usize::from(bytes[i] & 0x7f)] == 0 {
+            i += 1;
+        }
+        let start = i;
+        while i < bytes.len() && ASCII_MAP[usize::from(bytes[i] & 0x7f)] != 0 {
+            i += 1;
+        }
+        if start < i {
+            if !out.is_empty() {
+                out.push(b' ');
+            }
+            let from = out.len();
+            out.extend_from_slice(&bytes[start..i]);
+            out[from..].make_ascii_lowercase();
+        }
+    }
+}
+
+/// Normalizes `input` into `out` (cleared first).
+pub fn normalize_into(input: &str, out: &mut String) {
+    let mut bytes = std::mem::take(out).into_bytes();
+    normalize_bytes_into(input, &mut bytes);
+    // Only whole characters are ever written, so this cannot fail.
+    *out = String::from_utf8(bytes).unwrap_or_default();
 }
 
 /// Returns the normalized form of `input` as a new string.

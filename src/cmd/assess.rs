@@ -9,10 +9,11 @@ use super::{Notes, column_options, load_rules};
 use crate::Outcome;
 use crate::activity::assign;
 use crate::assess::{InputInfo, Meta, Tally, build, parse_amount, report_date};
-use crate::classify::{Classifier, Scratch};
+use crate::classify::Classifier;
 use crate::cli::{AssessArgs, AssessFormat, GlobalArgs};
 use crate::input::InputPath;
 use crate::output::Output;
+use crate::pipeline;
 use crate::render;
 use crate::rules::RuleSet;
 
@@ -24,6 +25,7 @@ struct Collect<'a> {
     args: &'a AssessArgs,
     /// The portfolio itself (review list, `--by`, `--weight`), not a baseline.
     review: bool,
+    threads: usize,
 }
 
 pub fn run(args: &AssessArgs, global: &GlobalArgs, notes: &Notes) -> Result<Outcome> {
@@ -53,6 +55,7 @@ pub fn run(args: &AssessArgs, global: &GlobalArgs, notes: &Notes) -> Result<Outc
         classifier: &classifier,
         args,
         review: true,
+        threads: pipeline::threads(global.threads),
     };
     let mut total = Tally::new(rules.tags.len());
     let mut groups = args.by.as_ref().map(|_| BTreeMap::new());
@@ -148,41 +151,53 @@ fn read(
     let weight_col = weight.map(|_| *reader.columns.extra.last().unwrap_or(&usize::MAX));
     let name = reader.name().to_string();
     let mut own = Tally::new(c.rules.tags.len());
-    let mut scratch = Scratch::default();
     let threshold = c.rules.assessment.review_below_confidence;
     let mut progress = c.notes.progress(&reader);
-    while let Some(activity) = reader.next_activity()? {
-        progress.tick(reader.counts.rows, reader.position());
-        let outcome = assign(c.classifier, &activity, &mut scratch);
-        let weight = match weight_col {
-            Some(col) => {
-                parse_amount(reader.cell(col)).map_err(|e| anyhow!("{}: {e}", reader.at(col)))?
+    let with_weight = weight_col.is_some();
+    // Rows are read (and their weight and group cells taken) in order on one
+    // thread, classified on the others, and counted here in input order.
+    pipeline::run(
+        c.threads,
+        || {
+            let Some(activity) = reader.next_activity()? else {
+                return Ok(None);
+            };
+            progress.tick(reader.counts.rows, reader.position());
+            let weight = match weight_col {
+                Some(col) => parse_amount(reader.cell(col))
+                    .map_err(|e| anyhow!("{}: {e}", reader.at(col)))?,
+                None => None,
+            };
+            let group = by_col.map(|col| {
+                let key = if by_file && col == usize::MAX {
+                    reader.name().to_string()
+                } else {
+                    reader.cell(col).trim().to_string()
+                };
+                if key.is_empty() {
+                    "(blank)".to_string()
+                } else {
+                    key
+                }
+            });
+            Ok(Some((activity, weight, group)))
+        },
+        |(activity, _, _), scratch| assign(c.classifier, activity, scratch),
+        |(activity, weight, group), outcome| {
+            own.add(&outcome, weight, with_weight);
+            total.add(&outcome, weight, with_weight);
+            if c.review {
+                total.review(&name, &activity, &outcome, threshold);
             }
-            None => None,
-        };
-        let with_weight = weight_col.is_some();
-        own.add(&outcome, weight, with_weight);
-        total.add(&outcome, weight, with_weight);
-        if c.review {
-            total.review(&name, &activity, &outcome, threshold);
-        }
-        if let (Some(groups), Some(col)) = (groups.as_deref_mut(), by_col) {
-            let key = if by_file && col == usize::MAX {
-                name.clone()
-            } else {
-                reader.cell(col).trim().to_string()
-            };
-            let key = if key.is_empty() {
-                "(blank)".to_string()
-            } else {
-                key
-            };
-            groups
-                .entry(key)
-                .or_insert_with(|| Tally::new(c.rules.tags.len()))
-                .add(&outcome, weight, with_weight);
-        }
-    }
+            if let (Some(groups), Some(key)) = (groups.as_deref_mut(), group) {
+                groups
+                    .entry(key)
+                    .or_insert_with(|| Tally::new(c.rules.tags.len()))
+                    .add(&outcome, weight, with_weight);
+            }
+            Ok(())
+        },
+    )?;
     progress.finish();
     own.accounting.add_blank(reader.counts.blank);
     total.accounting.add_blank(reader.counts.blank);

@@ -78,7 +78,7 @@ pub fn run(args: &ExplainArgs, global: &GlobalArgs, notes: &Notes) -> Result<Out
                 "response_score": c.response_score,
                 "other_score": c.other_score,
                 "matched": c.matched.iter().map(|m| json!({"target": target_label(m.target, &rules), "term": classifier.term_text(m.term), "weight": m.weight})).collect::<Vec<_>>(),
-                "not_counted": c.dropped.iter().map(|d| json!({"target": target_label(d.target, &rules), "term": classifier.term_text(d.term), "reason": if d.excluded { "excluded" } else { "inside a longer term" }, "by": d.by})).collect::<Vec<_>>(),
+                "not_counted": c.dropped.iter().map(|d| json!({"target": target_label(d.target, &rules), "term": classifier.term_text(d.term), "reason": if d.excluded { "excluded" } else { "inside a longer term" }, "by": classifier.dropped_by(d)})).collect::<Vec<_>>(),
                 "why": decision(&c, &rules),
             });
             serde_json::to_writer_pretty(&mut out, &value)?;
@@ -105,9 +105,9 @@ pub fn run(args: &ExplainArgs, global: &GlobalArgs, notes: &Notes) -> Result<Out
                 }
                 for d in &c.dropped {
                     let why = if d.excluded {
-                        format!("no: inside excluded \"{}\"", d.by)
+                        format!("no: inside excluded \"{}\"", classifier.dropped_by(d))
                     } else {
-                        format!("no: inside longer term \"{}\"", d.by)
+                        format!("no: inside longer term \"{}\"", classifier.dropped_by(d))
                     };
                     t.add_row(vec![
                         Cell::new(target_name(d.target, &rules)),

@@ -49,14 +49,14 @@ pub fn encoding_for_label(label: &str) -> Option<&'static Encoding> {
     Encoding::for_label(label.trim().as_bytes())
 }
 
-type Head = Chain<Cursor<Vec<u8>>, Box<dyn Read>>;
+type Head = Chain<Cursor<Vec<u8>>, Box<dyn Read + Send>>;
 
 /// Reads the start of `reader`, decides the encoding, and returns a reader of
 /// UTF-8 bytes (BOM removed) plus the decoded start of the text for sniffing.
 pub fn open(
-    mut reader: Box<dyn Read>,
+    mut reader: Box<dyn Read + Send>,
     forced: Option<&'static Encoding>,
-) -> io::Result<(Box<dyn Read>, Detected, String)> {
+) -> io::Result<(Box<dyn Read + Send>, Detected, String)> {
     let mut head = Vec::with_capacity(SNIFF_BYTES);
     (&mut reader)
         .take(SNIFF_BYTES as u64)
@@ -71,7 +71,7 @@ pub fn open(
         text
     };
     let chained: Head = Cursor::new(head).chain(reader);
-    let out: Box<dyn Read> = if detected.passthrough() {
+    let out: Box<dyn Read + Send> = if detected.passthrough() {
         let mut chained = chained;
         if detected.bom {
             let mut bom = [0u8; 3];

@@ -198,9 +198,9 @@ impl InputPath {
         }
     }
 
-    fn open(&self) -> Result<Box<dyn Read>> {
+    fn open(&self) -> Result<Box<dyn Read + Send>> {
         match self {
-            InputPath::Stdin => Ok(Box::new(io::stdin().lock())),
+            InputPath::Stdin => Ok(Box::new(io::stdin())),
             InputPath::File(p) => {
                 if p.is_dir() {
                     bail!("`{}` is a directory, not a portfolio file", p.display());
@@ -234,7 +234,7 @@ pub const HEADER_SEARCH_ROWS: usize = 10;
 
 enum Source {
     Csv {
-        csv: Box<csv::Reader<QuoteTracker<Box<dyn Read>>>>,
+        csv: Box<csv::Reader<QuoteTracker<Box<dyn Read + Send>>>>,
         record: csv::ByteRecord,
         /// Lines end in CRLF: the csv parser reports records after the first
         /// one line early (it consumes the `\n` only when the next record starts).
@@ -301,7 +301,7 @@ impl ActivityReader {
 
     fn open_source(
         path: &InputPath,
-        bytes: Option<Box<dyn Read>>,
+        bytes: Option<Box<dyn Read + Send>>,
         opts: &ColumnOptions,
         read: &ReadOptions,
         rules: &RuleSet,
@@ -684,7 +684,7 @@ fn decode_record(
                 MAX_FIELD_BYTES >> 20
             );
         }
-        let text = std::str::from_utf8(field).map_err(|_| {
+        let text = simdutf8::basic::from_utf8(field).map_err(|_| {
             anyhow!("{}: the text is not valid UTF-8 here although the start of the file was; if the file is from Excel on Windows, try --encoding windows-1252", at())
         })?;
         out[i].clear();

@@ -10,7 +10,7 @@ use anyhow::Result;
 
 use super::svg::{chart, esc};
 use super::{amount, inputs_line, rules_line};
-use crate::assess::{Assessment, ReviewItem, Status, fmt_score, pct};
+use crate::assess::{Assessment, ReviewList, Status, fmt_score, pct};
 
 const CSS: &str = r#"
 :root { --ink: #1a1a1a; --muted: #4d4d4d; --line: #d0d0d0; --up: #0072B2; --gap: #A33B00; --band: #EAF2F8; }
@@ -508,7 +508,7 @@ fn heatmap(h: &mut String, a: &Assessment, g: &crate::assess::Groups) {
     );
 }
 
-fn review(h: &mut String, a: &Assessment, id: &str, title: &str, items: &[ReviewItem]) {
+fn review(h: &mut String, a: &Assessment, id: &str, title: &str, items: &ReviewList) {
     if items.is_empty() {
         return;
     }
@@ -525,7 +525,7 @@ fn review(h: &mut String, a: &Assessment, id: &str, title: &str, items: &[Review
         h,
         "<th class=\"num\">Row</th><th>ID</th><th>Activity</th><th>Placed</th><th>Detail</th></tr></thead><tbody>"
     );
-    for i in items {
+    for i in items.iter() {
         let _ = write!(h, "<tr>");
         if multi {
             let _ = write!(h, "<td>{}</td>", esc(&i.input));

@@ -7,7 +7,7 @@ use std::io::Write;
 use anyhow::Result;
 
 use super::{amount, inputs_line, rules_line};
-use crate::assess::{Assessment, ReviewItem, Status, fmt_score, pct};
+use crate::assess::{Assessment, ReviewList, Status, fmt_score, pct};
 
 /// Escapes text for a Markdown paragraph or table cell.
 pub fn esc(s: &str) -> String {
@@ -321,7 +321,7 @@ pub fn render(a: &Assessment, out: &mut impl Write) -> Result<()> {
     Ok(())
 }
 
-fn review(out: &mut impl Write, a: &Assessment, title: &str, items: &[ReviewItem]) -> Result<()> {
+fn review(out: &mut impl Write, a: &Assessment, title: &str, items: &ReviewList) -> Result<()> {
     if items.is_empty() {
         return Ok(());
     }
@@ -335,7 +335,7 @@ fn review(out: &mut impl Write, a: &Assessment, title: &str, items: &[ReviewItem
         writeln!(out, "| Row | ID | Activity | Placed | Detail |")?;
         writeln!(out, "|---:|---|---|---|---|")?;
     }
-    for i in items {
+    for i in items.iter() {
         let input = if multi {
             format!("{} | ", esc(&i.input))
         } else {

@@ -10,12 +10,14 @@ use comfy_table::{
 };
 
 use super::{amount, inputs_line, rules_line, upstream_line};
-use crate::assess::{Assessment, ReviewItem, Status, fmt_score, pct};
+use crate::assess::{Assessment, ReviewList, Status, fmt_score, pct};
 use crate::text::truncate_chars;
 
 /// Width the tables are laid out for.
 pub const WIDTH: u16 = 80;
 const BAR: usize = 12;
+/// Review rows shown per list on a terminal.
+const TERMINAL_REVIEW_ROWS: usize = 40;
 
 /// A table with the house style.
 pub fn new_table(header: &[&str]) -> Table {
@@ -288,11 +290,13 @@ pub fn render(a: &Assessment, out: &mut impl Write, style: bool) -> Result<()> {
     } else {
         writeln!(
             out,
-            "Needs review ({total}; full text in --format markdown, json or csv)"
+            "Needs review ({total}; full text in --format markdown, html or json)"
         )?;
         let mut t = new_table(&["Why", "Row", "Activity", "Detail"]);
-        let mut add = |why: &str, items: &[ReviewItem]| {
-            for i in items {
+        // A terminal shows the first rows of each list; the other formats list them all.
+        let mut more = Vec::new();
+        let mut add = |why: &str, items: &ReviewList| {
+            for i in items.iter().take(TERMINAL_REVIEW_ROWS) {
                 let row = if a.inputs.len() > 1 {
                     format!("{}:{}", short_name(&i.input), i.id)
                 } else {
@@ -305,11 +309,21 @@ pub fn render(a: &Assessment, out: &mut impl Write, style: bool) -> Result<()> {
                     Cell::new(&i.detail),
                 ]);
             }
+            if items.len() > TERMINAL_REVIEW_ROWS {
+                more.push(format!("{} more {why}", items.len() - TERMINAL_REVIEW_ROWS));
+            }
         };
         add("unclassified", &r.unclassified);
         add("low confidence", &r.low_confidence);
         add("manual ≠ rules", &r.disagreements);
         writeln!(out, "{t}")?;
+        if !more.is_empty() {
+            writeln!(
+                out,
+                "… and {} (all listed by --format markdown, html or json)",
+                more.join(", ")
+            )?;
+        }
     }
     writeln!(out)?;
     writeln!(out, "{}", a.formula)?;

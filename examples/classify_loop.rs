@@ -1,0 +1,37 @@
+//! Classifies a fixed mix of activity texts many times, for profiling the
+//! classifier alone (e.g. under `valgrind --tool=callgrind`):
+//! `cargo run --release --example classify_loop -- 20000`.
+
+use spectrum_audit::classify::{Classifier, Scratch};
+
+const TEXTS: &[&str] = &[
+    "Deliver a healthy relationships curriculum to middle school students in three school districts, with weekly sessions",
+    "Public awareness campaign on recruitment tactics used by traffickers using billboards, radio and social media",
+    "Train school nurses to recognize and respond to signs of exploitation across the county",
+    "Convene the regional coalition and task force with schools, health care and law enforcement",
+    "Member hotels adopt a company-wide policy and reporting protocol for front desk staff",
+    "Advocate with the city council for an ordinance licensing massage businesses and testify on the state bill",
+    "24-hour crisis hotline and case management for survivors of sexual assault",
+    "Replace the office copier and update the staff phone list",
+];
+
+fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(100_000);
+    let rules = spectrum_audit::rules::builtin().unwrap();
+    let classifier = Classifier::new(&rules).unwrap();
+    let mut scratch = Scratch::default();
+    let mut levels = [0u64; 8];
+    let t = std::time::Instant::now();
+    for i in 0..n {
+        let c = classifier.classify_with(TEXTS[i % TEXTS.len()], &mut scratch);
+        levels[c.level.map_or(7, usize::from)] += 1;
+    }
+    let el = t.elapsed();
+    println!(
+        "{n} rows in {el:?} ({:.0} ns/row) {levels:?}",
+        el.as_nanos() as f64 / n as f64
+    );
+}
