@@ -15,6 +15,9 @@ use anyhow::Result;
 
 use crate::classify::Scratch;
 
+/// The job queue, shared by the workers.
+type SharedJobs<I> = Arc<Mutex<Receiver<(u64, Vec<I>)>>>;
+
 /// Rows per batch: large enough to amortize channel traffic, small enough
 /// that a few batches in flight take little memory.
 const BATCH: usize = 512;
@@ -50,7 +53,7 @@ where
     }
     std::thread::scope(|scope| {
         let (job_tx, job_rx) = sync_channel::<(u64, Vec<I>)>(threads * 2);
-        let job_rx: Arc<Mutex<Receiver<(u64, Vec<I>)>>> = Arc::new(Mutex::new(job_rx));
+        let job_rx: SharedJobs<I> = Arc::new(Mutex::new(job_rx));
         let (done_tx, done_rx) = sync_channel::<(u64, Vec<(I, O)>)>(threads * 2);
         let work = &work;
         for _ in 0..threads {
