@@ -5,7 +5,7 @@
 //! Spectrum level, after-harm response work and rows no rule should claim, in
 //! proportions like a real program office's aggregate (about 150 bytes a row).
 
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 
 /// A small, fixed pseudo-random sequence (SplitMix64) so every run is identical.
 struct Rng(u64);

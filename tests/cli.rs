@@ -634,3 +634,76 @@ fn no_escape_codes_or_progress_when_piped_and_quiet_is_silent() {
     // Errors still print under --quiet.
     bin().args(["-q", "classify", "tests/fixtures/empty.csv"]).assert().code(1).stderr("error: tests/fixtures/empty.csv: the file is empty (expected a header row and activity rows)\n");
 }
+
+/// Parallel and sequential runs give byte-identical output on a generated
+/// portfolio large enough to span many batches.
+#[test]
+fn parallel_and_sequential_runs_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("generated.csv");
+    let sources = [
+        "examples/statewide-coalition.csv",
+        "examples/community-org.csv",
+        "examples/labeled-sample.csv",
+    ];
+    let mut texts = Vec::new();
+    for s in sources {
+        let mut r = csv::Reader::from_path(s).unwrap();
+        let headers = r.headers().unwrap().clone();
+        let col = headers
+            .iter()
+            .position(|h| h == "activity" || h == "description")
+            .unwrap();
+        for rec in r.records() {
+            texts.push(rec.unwrap()[col].to_string());
+        }
+    }
+    let mut rows = vec![vec![
+        "id".to_string(),
+        "organization".into(),
+        "activity".into(),
+        "budget".into(),
+    ]];
+    for i in 0..6000usize {
+        let text = &texts[(i * 7919) % texts.len()];
+        rows.push(vec![
+            format!("G{i}"),
+            format!("Org {}", i % 13),
+            text.clone(),
+            format!("{}", (i * 37) % 5000),
+        ]);
+    }
+    write_csv(&path, &rows);
+    for args in [
+        vec!["classify", "--format", "jsonl"],
+        vec!["classify"],
+        vec![
+            "assess",
+            "--by",
+            "organization",
+            "--weight",
+            "budget",
+            "--format",
+            "json",
+        ],
+    ] {
+        let run = |threads: &str| {
+            let out = bin()
+                .args(["-q", "--threads", threads])
+                .args(&args)
+                .arg(&path)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            out.stdout
+        };
+        let one = run("1");
+        assert!(one.len() > 10_000);
+        assert_eq!(one, run("3"), "{args:?}");
+        assert_eq!(one, run("0"), "{args:?}");
+    }
+}
