@@ -22,12 +22,19 @@ type SharedJobs<I> = Arc<Mutex<Receiver<(u64, Vec<I>)>>>;
 /// that a few batches in flight take little memory.
 const BATCH: usize = 512;
 
-/// How many worker threads to use: `requested`, or one per core.
-pub fn threads(requested: usize) -> usize {
+/// How many worker threads to use: `requested`; else one per core for large
+/// inputs and none (all on the calling thread) for small ones, where starting
+/// threads would cost more than it saves.
+pub fn threads(requested: usize, speed: crate::classify::Speed) -> usize {
     if requested > 0 {
         return requested;
     }
-    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+    match speed {
+        crate::classify::Speed::Startup => 1,
+        crate::classify::Speed::Throughput => {
+            std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+        }
+    }
 }
 
 /// Runs `next` → `work` → `sink` over every item, `sink` seeing items in the

@@ -492,7 +492,7 @@ impl<'a> Locator<'a> {
     fn at(&mut self, offset: usize, message: impl Into<String>) {
         let offset = offset.min(self.text.len());
         let before = &self.text[..floor_char_boundary(self.text, offset)];
-        let line = before.matches('\n').count() + 1;
+        let line = memchr::memchr_iter(b'\n', before.as_bytes()).count() + 1;
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
         self.problems.push(Problem {
             file: self.file.to_string(),
@@ -552,15 +552,30 @@ impl RuleSource {
     }
 }
 
-/// Name and version of the built-in rules, read without building the rule set.
+/// Name and version of the built-in rules, read from the top-level keys of
+/// the embedded file without parsing it all (this runs on every start-up, for
+/// `--version`).
 pub fn builtin_identity() -> (String, String) {
-    #[derive(Deserialize)]
-    struct Identity {
-        name: String,
-        version: String,
+    let mut name = String::from("built-in");
+    let mut version = String::from("?");
+    for line in BUILTIN_RULES.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            break;
+        }
+        let value = |key: &str| {
+            line.strip_prefix(key)
+                .map(str::trim_start)
+                .and_then(|r| r.strip_prefix('='))
+                .map(|r| r.trim().trim_matches('"').to_string())
+        };
+        if let Some(v) = value("name") {
+            name = v;
+        } else if let Some(v) = value("version") {
+            version = v;
+        }
     }
-    toml::from_str::<Identity>(BUILTIN_RULES)
-        .map_or_else(|_| ("built-in".into(), "?".into()), |i| (i.name, i.version))
+    (name, version)
 }
 
 /// Builds the built-in rule set. The embedded file is checked by tests, so
@@ -1071,7 +1086,11 @@ impl Builder {
         for ex in raw.example {
             let at = ex.span().start;
             let before = &loc.text[..floor_char_boundary(loc.text, at)];
-            let location = format!("{}:{}", loc.file, before.matches('\n').count() + 1);
+            let location = format!(
+                "{}:{}",
+                loc.file,
+                memchr::memchr_iter(b'\n', before.as_bytes()).count() + 1
+            );
             let e = ex.into_inner();
             let expect = match e.level {
                 Some(ExampleLevel::Number(n)) => Some(Expect::Level(n as u8)),
@@ -1531,6 +1550,12 @@ mod tests {
         for id in ["demand", "vulnerability", "profit"] {
             assert!(rules.tags.iter().any(|t| t.id == id), "missing tag {id}");
         }
+    }
+
+    #[test]
+    fn builtin_identity_matches_the_parsed_rules() {
+        let rules = builtin().unwrap();
+        assert_eq!(builtin_identity(), (rules.name, rules.version));
     }
 
     #[test]

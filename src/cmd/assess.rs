@@ -2,6 +2,7 @@
 //! files), optionally grouped, weighted and compared with a baseline.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use anyhow::{Result, anyhow, bail};
 
@@ -30,7 +31,13 @@ struct Collect<'a> {
 
 pub fn run(args: &AssessArgs, global: &GlobalArgs, notes: &Notes) -> Result<Outcome> {
     let rules = load_rules(global)?;
-    let classifier = Classifier::new(&rules)?;
+    let speed = super::speed_for(
+        args.inputs
+            .iter()
+            .chain(&args.baseline)
+            .map(PathBuf::as_path),
+    );
+    let classifier = Classifier::with_speed(&rules, speed)?;
     let inputs: Vec<InputPath> = args.inputs.iter().map(|p| InputPath::new(p)).collect();
     let baselines: Vec<InputPath> = args.baseline.iter().map(|p| InputPath::new(p)).collect();
     let stdin_uses = inputs
@@ -55,7 +62,7 @@ pub fn run(args: &AssessArgs, global: &GlobalArgs, notes: &Notes) -> Result<Outc
         classifier: &classifier,
         args,
         review: true,
-        threads: pipeline::threads(global.threads),
+        threads: pipeline::threads(global.threads, speed),
     };
     let mut total = Tally::new(rules.tags.len());
     let mut groups = args.by.as_ref().map(|_| BTreeMap::new());
