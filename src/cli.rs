@@ -122,7 +122,8 @@ Examples:
     /// Print the manual page (roff)
     #[command(after_help = "\
 Examples:
-  spectrum-audit man > spectrum-audit.1 && man ./spectrum-audit.1")]
+  spectrum-audit man > spectrum-audit.1 && man ./spectrum-audit.1
+  spectrum-audit man > ~/.local/share/man/man1/spectrum-audit.1")]
     Man,
 }
 
@@ -230,12 +231,21 @@ pub struct ExplainArgs {
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
     /// Load a rules file strictly and report every problem
+    #[command(after_help = "\
+Examples:
+  spectrum-audit rules check
+  spectrum-audit rules check spectrum-rules.toml
+  spectrum-audit --rules base.toml --rules local.toml rules check")]
     Check {
         /// Rules file (default: the effective rules)
         #[arg(value_name = "FILE")]
         file: Option<PathBuf>,
     },
     /// Run the [[example]] tests of a rules file
+    #[command(after_help = "\
+Examples:
+  spectrum-audit rules test
+  spectrum-audit rules test spectrum-rules.toml --verbose")]
     Test {
         /// Rules file (default: the effective rules)
         #[arg(value_name = "FILE")]
@@ -245,6 +255,10 @@ pub enum RulesCommand {
         verbose: bool,
     },
     /// Print the effective rules as TOML you can copy and edit
+    #[command(after_help = "\
+Examples:
+  spectrum-audit rules show > my-rules.toml
+  spectrum-audit --rules spectrum-rules.toml rules show")]
     Show,
     /// Per-term hits, wins and conflicts over a portfolio
     #[command(after_help = "\
