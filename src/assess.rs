@@ -279,6 +279,33 @@ pub struct Split {
     pub weighted: Option<WeightedSplit>,
 }
 
+impl Split {
+    /// The three categories as table rows: label, count, share, weighted share.
+    pub fn rows(&self) -> [(&'static str, u64, f64, Option<f64>); 3] {
+        let w = self.weighted.as_ref();
+        [
+            (
+                "Primary prevention (levels 1–6)",
+                self.prevention,
+                self.prevention_share,
+                w.map(|w| w.prevention_share),
+            ),
+            (
+                "After-harm response",
+                self.response,
+                self.response_share,
+                w.map(|w| w.response_share),
+            ),
+            (
+                "Unclassified (no evidence)",
+                self.unclassified,
+                self.unclassified_share,
+                w.map(|w| w.unclassified_share),
+            ),
+        ]
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WeightedSplit {
     pub prevention: f64,

@@ -264,27 +264,7 @@ pub fn render(a: &Assessment, out: &mut impl Write) -> Result<()> {
         let _ = write!(h, "<th class=\"num\">Weighted share</th>");
     }
     let _ = writeln!(h, "</tr></thead><tbody>");
-    let w = s.weighted.as_ref();
-    for (name, n, share, ws) in [
-        (
-            "Primary prevention (levels 1–6)",
-            s.prevention,
-            s.prevention_share,
-            w.map(|w| w.prevention_share),
-        ),
-        (
-            "After-harm response",
-            s.response,
-            s.response_share,
-            w.map(|w| w.response_share),
-        ),
-        (
-            "Unclassified (no evidence)",
-            s.unclassified,
-            s.unclassified_share,
-            w.map(|w| w.unclassified_share),
-        ),
-    ] {
+    for (name, n, share, ws) in s.rows() {
         let _ = write!(
             h,
             "<tr><td>{name}</td><td class=\"num\">{n}</td><td class=\"num\">{}</td>",

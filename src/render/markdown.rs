@@ -145,7 +145,6 @@ pub fn render(a: &Assessment, out: &mut impl Write) -> Result<()> {
     let s = &a.prevention_vs_response;
     writeln!(out, "## Prevention and after-harm response")?;
     writeln!(out)?;
-    let weighted = s.weighted.as_ref();
     if let Some(c) = &wcol {
         writeln!(out, "| Category | Activities | Share | {c} share |")?;
         writeln!(out, "|---|---:|---:|---:|")?;
@@ -153,26 +152,7 @@ pub fn render(a: &Assessment, out: &mut impl Write) -> Result<()> {
         writeln!(out, "| Category | Activities | Share |")?;
         writeln!(out, "|---|---:|---:|")?;
     }
-    for (name, n, share, ws) in [
-        (
-            "Primary prevention (levels 1–6)",
-            s.prevention,
-            s.prevention_share,
-            weighted.map(|w| w.prevention_share),
-        ),
-        (
-            "After-harm response",
-            s.response,
-            s.response_share,
-            weighted.map(|w| w.response_share),
-        ),
-        (
-            "Unclassified (no evidence either way)",
-            s.unclassified,
-            s.unclassified_share,
-            weighted.map(|w| w.unclassified_share),
-        ),
-    ] {
+    for (name, n, share, ws) in s.rows() {
         match ws {
             Some(ws) => writeln!(out, "| {name} | {n} | {} | {} |", pct(share), pct(ws))?,
             None => writeln!(out, "| {name} | {n} | {} |", pct(share))?,

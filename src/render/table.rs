@@ -151,27 +151,7 @@ pub fn render(a: &Assessment, out: &mut impl Write, style: bool) -> Result<()> {
         header.push("Weighted share");
     }
     let mut t = new_table(&header);
-    let w = s.weighted.as_ref();
-    for (name, n, share, ws) in [
-        (
-            "Primary prevention (levels 1-6)",
-            s.prevention,
-            s.prevention_share,
-            w.map(|w| w.prevention_share),
-        ),
-        (
-            "After-harm response",
-            s.response,
-            s.response_share,
-            w.map(|w| w.response_share),
-        ),
-        (
-            "Unclassified (no evidence)",
-            s.unclassified,
-            s.unclassified_share,
-            w.map(|w| w.unclassified_share),
-        ),
-    ] {
+    for (name, n, share, ws) in s.rows() {
         let mut row = vec![Cell::new(name), Cell::new(n), Cell::new(pct(share))];
         if let Some(ws) = ws {
             row.push(Cell::new(pct(ws)));
