@@ -128,14 +128,13 @@ pub fn safe_cell(value: &str) -> Cow<'_, str> {
     }
 }
 
+/// A signed decimal number as spreadsheets read it (`-12.5`, `+3`), with no
+/// separators or exponents that could make it anything else.
 fn is_plain_number(s: &str) -> bool {
     let body = s.strip_prefix(['+', '-']).unwrap_or(s);
-    !body.is_empty()
-        && body.bytes().any(|b| b.is_ascii_digit())
-        && body
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b == b'.' || b == b',')
-        && body.bytes().filter(|b| *b == b'.').count() <= 1
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+    !int.is_empty() && digits(int) && digits(frac) && (body.contains('.') <= !frac.is_empty())
 }
 
 /// Writes CSV cells through [`safe_cell`] unless `raw`.
@@ -173,7 +172,9 @@ mod tests {
     fn plain_numbers_are_left_alone() {
         assert_eq!(safe_cell("-12.5"), "-12.5");
         assert_eq!(safe_cell("+3"), "+3");
-        assert_eq!(safe_cell("-1,200"), "-1,200");
+        assert_eq!(safe_cell("-1,200"), "'-1,200");
+        assert_eq!(safe_cell("+0,"), "'+0,");
+        assert_eq!(safe_cell("-3."), "'-3.");
         assert_eq!(safe_cell("-"), "'-");
         assert_eq!(safe_cell("-1.2.3"), "'-1.2.3");
     }
