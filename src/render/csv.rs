@@ -1,5 +1,8 @@
-//! CSV: one row per level — per group and level with `--by`, followed by the
-//! whole portfolio as group `(all)` — for spreadsheets.
+//! CSV for spreadsheets: one row per level — per group and level with `--by`,
+//! followed by the whole portfolio as group `(all)` — then one row per row
+//! that needs review. The first column, `section`, tells them apart (`level`,
+//! `unclassified`, `low_confidence`, `disagreement`), so a filter on it gives
+//! either table; the review columns are empty on level rows and vice versa.
 
 use std::io::Write;
 
@@ -9,6 +12,7 @@ use crate::assess::Assessment;
 use crate::output::CellGuard;
 
 const HEADER: &[&str] = &[
+    "section",
     "group",
     "level",
     "name",
@@ -22,7 +26,15 @@ const HEADER: &[&str] = &[
     "status",
     "gap_points",
     "score",
+    "input",
+    "row",
+    "id",
+    "text",
+    "detail",
 ];
+
+/// Empty review columns on a level row.
+const NO_REVIEW: [&str; 5] = ["", "", "", "", ""];
 
 pub fn render(a: &Assessment, out: &mut impl Write, raw: bool) -> Result<()> {
     let guard = CellGuard { raw };
@@ -48,41 +60,71 @@ pub fn render(a: &Assessment, out: &mut impl Write, raw: bool) -> Result<()> {
                     (Some(_), Some(_)) => Some(0.0),
                     _ => None,
                 };
-                w.write_record([
-                    guard.cell(&g.name).into_owned(),
-                    l.level.to_string(),
-                    guard.cell(&l.name).into_owned(),
-                    count.to_string(),
-                    round4(share).to_string(),
-                    opt(weighted),
-                    opt(weighted_share),
-                    l.weight.to_string(),
-                    l.min_activities.to_string(),
-                    round4(credit).to_string(),
-                    g.statuses[i].as_str().to_string(),
-                    round4(l.weight * (1.0 - credit)).to_string(),
-                    g.score.to_string(),
-                ])?;
+                w.write_field("level")?;
+                w.write_record(
+                    [
+                        guard.cell(&g.name).into_owned(),
+                        l.level.to_string(),
+                        guard.cell(&l.name).into_owned(),
+                        count.to_string(),
+                        round4(share).to_string(),
+                        opt(weighted),
+                        opt(weighted_share),
+                        l.weight.to_string(),
+                        l.min_activities.to_string(),
+                        round4(credit).to_string(),
+                        g.statuses[i].as_str().to_string(),
+                        round4(l.weight * (1.0 - credit)).to_string(),
+                        g.score.to_string(),
+                    ]
+                    .iter()
+                    .map(String::as_str)
+                    .chain(NO_REVIEW),
+                )?;
             }
         }
     }
     let group = if a.groups.is_some() { "(all)" } else { "" };
     for l in &a.levels {
-        w.write_record([
-            group.to_string(),
-            l.level.to_string(),
-            guard.cell(&l.name).into_owned(),
-            l.activities.to_string(),
-            l.share.to_string(),
-            opt(l.weighted_total),
-            opt(l.weighted_share),
-            l.weight.to_string(),
-            l.min_activities.to_string(),
-            l.credit.to_string(),
-            l.status.as_str().to_string(),
-            l.gap_points.to_string(),
-            a.score.to_string(),
-        ])?;
+        w.write_field("level")?;
+        w.write_record(
+            [
+                group.to_string(),
+                l.level.to_string(),
+                guard.cell(&l.name).into_owned(),
+                l.activities.to_string(),
+                l.share.to_string(),
+                opt(l.weighted_total),
+                opt(l.weighted_share),
+                l.weight.to_string(),
+                l.min_activities.to_string(),
+                l.credit.to_string(),
+                l.status.as_str().to_string(),
+                l.gap_points.to_string(),
+                a.score.to_string(),
+            ]
+            .iter()
+            .map(String::as_str)
+            .chain(NO_REVIEW),
+        )?;
+    }
+    let r = &a.review;
+    for (section, list) in [
+        ("unclassified", &r.unclassified),
+        ("low_confidence", &r.low_confidence),
+        ("disagreement", &r.disagreements),
+    ] {
+        for item in list.iter() {
+            let mut cells = vec![String::new(); HEADER.len()];
+            cells[0] = section.to_string();
+            cells[11] = guard.cell(&item.placed).into_owned();
+            cells[14] = guard.cell(&item.input).into_owned();
+            cells[15] = item.row.to_string();
+            cells[16] = guard.cell(&item.id).into_owned();
+            cells[17] = guard.cell(&item.text).into_owned();
+            cells[18] = guard.cell(&item.detail).into_owned();
+            w.write_record(&cells)?;
+        }
     }
     w.flush()?;
     Ok(())

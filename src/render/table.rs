@@ -270,7 +270,7 @@ pub fn render(a: &Assessment, out: &mut impl Write, style: bool) -> Result<()> {
     } else {
         writeln!(
             out,
-            "Needs review ({total}; full text in --format markdown, html or json)"
+            "Needs review ({total}; full text in --format markdown, html, json or csv)"
         )?;
         let mut t = new_table(&["Why", "Row", "Activity", "Detail"]);
         // A terminal shows the first rows of each list; the other formats list them all.
@@ -300,7 +300,7 @@ pub fn render(a: &Assessment, out: &mut impl Write, style: bool) -> Result<()> {
         if !more.is_empty() {
             writeln!(
                 out,
-                "… and {} (all listed by --format markdown, html or json)",
+                "… and {} (all listed by --format markdown, html, json or csv)",
                 more.join(", ")
             )?;
         }
