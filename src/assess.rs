@@ -254,6 +254,17 @@ pub struct Upstream {
     pub activities_to_target: u64,
 }
 
+impl Upstream {
+    /// The upstream levels as people write them: `5–6`.
+    pub fn levels_text(&self) -> String {
+        self.levels
+            .iter()
+            .map(u8::to_string)
+            .collect::<Vec<_>>()
+            .join("–")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Priority {
     pub rank: usize,
@@ -779,18 +790,7 @@ impl Assessment {
     pub fn narrative(&self) -> String {
         let p = self.prevention_vs_response.prevention;
         let mut s = String::new();
-        let up_levels = self
-            .upstream
-            .levels
-            .iter()
-            .map(u8::to_string)
-            .collect::<Vec<_>>()
-            .join("–");
-        let up_levels = if self.upstream.levels.len() == 2 && self.upstream.levels == [5, 6] {
-            "5–6".to_string()
-        } else {
-            up_levels
-        };
+        let up_levels = self.upstream.levels_text();
         if p == 0 {
             s.push_str("No activity in this portfolio was classified as primary prevention. ");
         } else {

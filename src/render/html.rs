@@ -117,12 +117,12 @@ pub fn render(a: &Assessment, out: &mut impl Write) -> Result<()> {
         Some(w) => format!(
             "upstream share of {} (levels {}); target {}",
             esc(&w.column),
-            levels_text(&a.upstream.levels),
+            a.upstream.levels_text(),
             pct(a.upstream.target)
         ),
         None => format!(
             "upstream share (levels {}); target {}",
-            levels_text(&a.upstream.levels),
+            a.upstream.levels_text(),
             pct(a.upstream.target)
         ),
     };
@@ -215,7 +215,7 @@ pub fn render(a: &Assessment, out: &mut impl Write) -> Result<()> {
         h,
         "</tbody>\n</table>\n<p class=\"note\">Shares are of the {} primary-prevention activities. Levels {} (marked at the left edge) are upstream.</p>\n</div>\n</section>\n",
         a.prevention_vs_response.prevention,
-        levels_text(&a.upstream.levels)
+        a.upstream.levels_text()
     );
 
     // Priorities.
@@ -387,14 +387,6 @@ pub fn render(a: &Assessment, out: &mut impl Write) -> Result<()> {
     );
     out.write_all(h.as_bytes())?;
     Ok(())
-}
-
-fn levels_text(levels: &[u8]) -> String {
-    levels
-        .iter()
-        .map(u8::to_string)
-        .collect::<Vec<_>>()
-        .join("–")
 }
 
 fn card(h: &mut String, id: &str, big: &str, label: &str, alert: bool) {

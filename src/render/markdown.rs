@@ -40,13 +40,7 @@ pub fn render(a: &Assessment, out: &mut impl Write) -> Result<()> {
     writeln!(out)?;
     writeln!(out, "{}", esc(&a.narrative()))?;
     writeln!(out)?;
-    let up_levels = a
-        .upstream
-        .levels
-        .iter()
-        .map(u8::to_string)
-        .collect::<Vec<_>>()
-        .join("–");
+    let up_levels = a.upstream.levels_text();
     writeln!(
         out,
         "| Spectrum score | Upstream share (levels {up_levels}) | Levels covered |"

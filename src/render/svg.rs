@@ -125,12 +125,7 @@ pub fn chart(a: &Assessment, standalone: bool) -> String {
         );
         let label = format!(
             "Upstream (levels {}): {} · target {}{}",
-            a.upstream
-                .levels
-                .iter()
-                .map(u8::to_string)
-                .collect::<Vec<_>>()
-                .join("–"),
+            a.upstream.levels_text(),
             pct(a.upstream.weighted_share.unwrap_or(a.upstream.share)),
             pct(a.upstream.target),
             if a.upstream.met {
