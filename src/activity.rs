@@ -59,51 +59,79 @@ impl Label {
 pub const LABEL_FORMS: &str =
     "1-6, L1-L6, \"Level 1\"-\"Level 6\", a level name, \"response\" or \"none\"";
 
-/// Parses a level label; `Ok(None)` for a blank cell.
-pub fn parse_label(value: &str, rules: &RuleSet) -> Result<Option<Label>, String> {
-    let key = normalize(value);
-    if key.is_empty() {
-        return Ok(None);
-    }
-    let compact: String = key.chars().filter(|c| !c.is_whitespace()).collect();
-    let digits = compact
-        .strip_prefix("level")
-        .or_else(|| compact.strip_prefix("lvl"))
-        .or_else(|| compact.strip_prefix('l'))
-        .unwrap_or(&compact);
-    if let Ok(n) = digits.parse::<u8>() {
-        return if (1..=6).contains(&n) {
-            Ok(Some(Label::Level(n)))
-        } else {
-            Err(format!("level {n} is outside 1-6; use {LABEL_FORMS}"))
-        };
-    }
-    match compact.as_str() {
-        "response" | "afterharm" | "afterharmresponse" | "r" => return Ok(Some(Label::Response)),
-        "none" | "na" | "n" | "neither" | "notprevention" | "other" => {
-            return Ok(Some(Label::None));
-        }
-        _ => {}
-    }
-    for level in &rules.levels {
-        for name in [&level.name, &level.short] {
-            if normalize(name) == key {
-                return Ok(Some(Label::Level(level.number)));
+/// The level and response names of a rule set, normalized once, for
+/// reading level labels row after row.
+#[derive(Debug, Clone)]
+pub struct LabelNames {
+    /// (normalized name, name as written, label)
+    names: Vec<(String, String, Label)>,
+}
+
+impl LabelNames {
+    pub fn new(rules: &RuleSet) -> Self {
+        let mut names = Vec::new();
+        for level in &rules.levels {
+            for name in [&level.name, &level.short] {
+                names.push((normalize(name), name.clone(), Label::Level(level.number)));
             }
         }
+        names.push((
+            normalize(&rules.response.name),
+            rules.response.name.clone(),
+            Label::Response,
+        ));
+        LabelNames { names }
     }
-    if normalize(&rules.response.name) == key {
-        return Ok(Some(Label::Response));
+
+    /// Parses a level label; `Ok(None)` for a blank cell.
+    pub fn parse(&self, value: &str) -> Result<Option<Label>, String> {
+        let key = normalize(value);
+        if key.is_empty() {
+            return Ok(None);
+        }
+        let compact: String = key.chars().filter(|c| !c.is_whitespace()).collect();
+        let digits = compact
+            .strip_prefix("level")
+            .or_else(|| compact.strip_prefix("lvl"))
+            .or_else(|| compact.strip_prefix('l'))
+            .unwrap_or(&compact);
+        if let Ok(n) = digits.parse::<u8>() {
+            return if (1..=6).contains(&n) {
+                Ok(Some(Label::Level(n)))
+            } else {
+                Err(format!("level {n} is outside 1-6; use {LABEL_FORMS}"))
+            };
+        }
+        match compact.as_str() {
+            "response" | "afterharm" | "afterharmresponse" | "r" => {
+                return Ok(Some(Label::Response));
+            }
+            "none" | "na" | "n" | "neither" | "notprevention" | "other" => {
+                return Ok(Some(Label::None));
+            }
+            _ => {}
+        }
+        if let Some((_, _, label)) = self.names.iter().find(|(n, _, _)| *n == key) {
+            return Ok(Some(*label));
+        }
+        let near = self
+            .names
+            .iter()
+            .filter_map(|(n, name, label)| match label {
+                Label::Level(number) if crate::text::levenshtein(n, &key) <= 3 => {
+                    Some(format!(" (did you mean level {number}, \"{name}\"?)"))
+                }
+                _ => None,
+            })
+            .next()
+            .unwrap_or_default();
+        Err(format!("{value:?} is not a level{near}; use {LABEL_FORMS}"))
     }
-    let near = rules
-        .levels
-        .iter()
-        .flat_map(|l| [(l.name.as_str(), l.number), (l.short.as_str(), l.number)])
-        .filter(|(name, _)| crate::text::levenshtein(&normalize(name), &key) <= 3)
-        .map(|(name, n)| format!(" (did you mean level {n}, \"{name}\"?)"))
-        .next()
-        .unwrap_or_default();
-    Err(format!("{value:?} is not a level{near}; use {LABEL_FORMS}"))
+}
+
+/// Parses a level label with the names of `rules`; `Ok(None)` for a blank cell.
+pub fn parse_label(value: &str, rules: &RuleSet) -> Result<Option<Label>, String> {
+    LabelNames::new(rules).parse(value)
 }
 
 /// Where an activity's level came from.

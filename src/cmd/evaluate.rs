@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::{Notes, column_options, load_rules};
 use crate::Outcome;
-use crate::activity::{Label, matched_text, parse_label};
+use crate::activity::{Label, LabelNames, matched_text};
 use crate::classify::{Classifier, Scratch};
 use crate::cli::{EvaluateArgs, EvaluateFormat, GlobalArgs};
 use crate::evaluate::{ALL, Metrics, metrics, short};
@@ -53,10 +53,12 @@ pub fn run(args: &EvaluateArgs, global: &GlobalArgs, notes: &Notes) -> Result<Ou
     let mut pairs = Vec::new();
     let mut misses = Vec::new();
     let mut unlabeled = 0;
+    let labels = LabelNames::new(&rules);
     let mut progress = notes.progress(&reader);
     while let Some(a) = reader.next_activity()? {
         progress.tick(reader.counts.rows, reader.position());
-        let gold = parse_label(reader.cell(gold_col), &rules)
+        let gold = labels
+            .parse(reader.cell(gold_col))
             .map_err(|e| anyhow!("{}: {e}", reader.at(gold_col)))?;
         let Some(gold) = gold else {
             unlabeled += 1;

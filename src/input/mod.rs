@@ -18,7 +18,7 @@ pub use decode::{QuoteTracker, delimiter_for_label, encoding_for_label};
 
 use anyhow::{Context, Result, anyhow, bail};
 
-use crate::activity::{Activity, parse_label};
+use crate::activity::{Activity, LabelNames};
 use crate::rules::RuleSet;
 use crate::text::{header_key, nearest};
 
@@ -260,7 +260,8 @@ pub struct ActivityReader {
     fields: Vec<String>,
     /// Records read ahead while looking for the header.
     pending: VecDeque<(u64, Vec<String>)>,
-    rules: RuleSet,
+    /// Level names for a manual `level` column.
+    labels: LabelNames,
     size: Option<u64>,
 }
 
@@ -381,7 +382,7 @@ impl ActivityReader {
             line: 0,
             fields: Vec::new(),
             pending: VecDeque::new(),
-            rules: rules.clone(),
+            labels: LabelNames::new(rules),
             size: match path {
                 InputPath::File(p) if !bytes_given => p.metadata().ok().map(|m| m.len()),
                 _ => None,
@@ -567,9 +568,10 @@ impl ActivityReader {
                 _ => self.row.to_string(),
             };
             let manual = match self.columns.level {
-                Some(i) => {
-                    parse_label(cell(i), &self.rules).map_err(|e| anyhow!("{}: {e}", self.at(i)))?
-                }
+                Some(i) => self
+                    .labels
+                    .parse(cell(i))
+                    .map_err(|e| anyhow!("{}: {e}", self.at(i)))?,
                 None => None,
             };
             return Ok(Some(Activity {
