@@ -955,19 +955,18 @@ mod tests {
     }
 
     fn assess(t: Tally) -> Assessment {
-        let r = rules();
-        build(
-            Meta {
-                rules: &r,
-                generated: "2026-01-01".into(),
-                inputs: vec![],
-                weight_column: None,
-                by_column: None,
-            },
-            t,
-            None,
-            None,
-        )
+        assess_with(&rules(), t, None)
+    }
+
+    fn assess_with(r: &RuleSet, t: Tally, weight_column: Option<&str>) -> Assessment {
+        let meta = Meta {
+            rules: r,
+            generated: "2026-01-01".into(),
+            inputs: vec![],
+            weight_column: weight_column.map(str::to_string),
+            by_column: None,
+        };
+        build(meta, t, None, None)
     }
 
     #[test]
@@ -1035,18 +1034,7 @@ mod tests {
         r.levels[5].min_activities = 4;
         let mut t = Tally::new(r.tags.len());
         t.add(&outcome(Label::Level(6)), None, false);
-        let a = build(
-            Meta {
-                rules: &r,
-                generated: String::new(),
-                inputs: vec![],
-                weight_column: None,
-                by_column: None,
-            },
-            t,
-            None,
-            None,
-        );
+        let a = assess_with(&r, t, None);
         assert_eq!(a.levels[5].status, Status::Thin);
         assert_eq!(a.levels[5].credit, 0.25);
         assert_eq!(a.levels[5].gap_points, 2.25);
@@ -1062,18 +1050,7 @@ mod tests {
         }
         let mut t = Tally::new(r.tags.len());
         t.add(&outcome(Label::Level(1)), None, false);
-        let a = build(
-            Meta {
-                rules: &r,
-                generated: String::new(),
-                inputs: vec![],
-                weight_column: None,
-                by_column: None,
-            },
-            t,
-            None,
-            None,
-        );
+        let a = assess_with(&r, t, None);
         assert_eq!(a.score, 0.0);
         assert_eq!(a.levels[0].gap_points, 0.0);
     }
@@ -1086,18 +1063,7 @@ mod tests {
         t.add(&outcome(Label::Level(6)), Some(100.0), true);
         t.add(&outcome(Label::Level(6)), None, true);
         t.add(&outcome(Label::Response), Some(600.0), true);
-        let a = build(
-            Meta {
-                rules: &r,
-                generated: String::new(),
-                inputs: vec![],
-                weight_column: Some("budget".into()),
-                by_column: None,
-            },
-            t,
-            None,
-            None,
-        );
+        let a = assess_with(&r, t, Some("budget"));
         assert_eq!(a.levels[0].weighted_share, Some(0.75));
         assert_eq!(a.levels[5].weighted_total, Some(100.0));
         assert_eq!(a.upstream.weighted_share, Some(0.25));

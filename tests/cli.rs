@@ -22,6 +22,15 @@ fn bin() -> Command {
     c
 }
 
+/// Asserts the command succeeded, showing its stderr if not.
+fn succeeded(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn write_csv(path: &Path, rows: &[Vec<String>]) {
     let mut w = csv::Writer::from_path(path).unwrap();
     for r in rows {
@@ -208,11 +217,7 @@ fn built_in_rules_meet_targets_on_the_dev_set() {
         .arg(dev)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let get = |k: &str| report[k].as_f64().unwrap();
     assert!(get("accuracy") >= 0.85, "accuracy {}", get("accuracy"));
@@ -266,11 +271,7 @@ fn every_export_format_reads_the_same() {
 
 fn assess_output(args: &[&str]) -> String {
     let out = bin().args(["-q", "assess"]).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -463,11 +464,7 @@ fn hostile_text_is_escaped_in_html_and_svg() {
             .args(["--by", "org<script>", "--format", format])
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        succeeded(&out);
         String::from_utf8(out.stdout).unwrap()
     };
     let html = run("html");
@@ -551,11 +548,7 @@ fn init_writes_starter_files_and_refuses_to_overwrite() {
         .args(["assess", "activities.csv", "--format", "json"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         report["rules"]["sources"],
@@ -694,11 +687,7 @@ fn parallel_and_sequential_runs_agree() {
                 .arg(&path)
                 .output()
                 .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            succeeded(&out);
             out.stdout
         };
         let one = run("1");
