@@ -3,8 +3,9 @@
 //! Pure code: no I/O, no printing. A [`Classifier`] is compiled once from a
 //! [`RuleSet`]; every phrase term, exclusion phrase and proximity-pair part of
 //! every level, the response category and every tag goes into **one**
-//! Aho-Corasick automaton, so a row's text is scanned once whatever the number
-//! of terms. `re:` terms are compiled into one `RegexSet`, also one pass.
+//! [`phrases::PhraseSet`] (a trie automaton over words, then a trie over
+//! phrases), so a row's text is scanned once whatever the number of
+//! terms. `re:` terms are compiled into one `RegexSet`, also one pass.
 //!
 //! Scoring, in order:
 //! 1. The text is normalized (see [`crate::text`]); a phrase matches only on
@@ -26,12 +27,14 @@
 //! 7. Other levels scoring at least half the winner's score are listed as
 //!    `also`. Tags are secondary labels: any tag term that matches sets it.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::RegexSet;
 use serde::Serialize;
 
 use crate::rules::{Pattern, RuleSet, Term, parse_pattern};
 use crate::text::normalize_bytes_into;
+
+mod phrases;
+use phrases::{PhraseBuilder, PhraseScratch, PhraseSet};
 
 /// What a term scores for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -146,18 +149,13 @@ enum EntryKind {
     NearPart { near: usize, side: u8 },
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Entry {
-    kind: EntryKind,
-    prefix: bool,
-}
-
 #[derive(Debug, Clone)]
 struct Near {
     term: usize,
     within: u32,
 }
 
+/// One phrase found in the text, by word positions (end exclusive).
 #[derive(Debug, Clone, Copy)]
 struct Hit {
     kind: EntryKind,
@@ -168,6 +166,7 @@ struct Hit {
 /// Reusable buffers so classifying many rows does not allocate per row.
 #[derive(Debug, Default)]
 pub struct Scratch {
+    phrases: PhraseScratch,
     norm: Vec<u8>,
     hits: Vec<Hit>,
     counted: Vec<bool>,
@@ -184,20 +183,12 @@ fn mark(counted: &mut [bool], ids: &mut Vec<usize>, term: usize) {
     }
 }
 
-/// What to compile the automaton for (results are identical either way).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Speed {
-    /// Quick to build: for small portfolios and single texts.
-    Startup,
-    /// Quick to scan: for large portfolios.
-    Throughput,
-}
-
 /// A rule set compiled for matching.
 #[derive(Debug, Clone)]
 pub struct Classifier {
-    ac: Option<AhoCorasick>,
-    entries: Vec<Vec<Entry>>,
+    phrases: PhraseSet,
+    /// What each phrase stands for (a phrase can serve several terms).
+    entries: Vec<Vec<EntryKind>>,
     terms: Vec<TermInfo>,
     excludes: Vec<String>,
     regex: Option<RegexSet>,
@@ -210,13 +201,6 @@ impl Classifier {
     /// for `re:` terms). Rule sets are validated when loaded, so this only
     /// fails on limits of the underlying automata.
     pub fn new(rules: &RuleSet) -> anyhow::Result<Self> {
-        Self::with_speed(rules, Speed::Throughput)
-    }
-
-    /// Compiles for a workload: [`Speed::Startup`] builds a lighter automaton
-    /// in a fraction of the time (small inputs, a single text); the default
-    /// [`Speed::Throughput`] builds a DFA that scans large inputs faster.
-    pub fn with_speed(rules: &RuleSet, speed: Speed) -> anyhow::Result<Self> {
         let mut b = Compiler::default();
         for level in &rules.levels {
             let t = Target::Level(level.number);
@@ -231,22 +215,7 @@ impl Classifier {
             b.add_terms(Target::Tag(i), &tag.terms);
             b.add_excludes(Target::Tag(i), &tag.exclude);
         }
-        let ac = if b.patterns.is_empty() {
-            None
-        } else {
-            Some(
-                AhoCorasickBuilder::new()
-                    .match_kind(MatchKind::Standard)
-                    // A DFA takes a few milliseconds to build and scans
-                    // faster than the NFA for this many terms.
-                    .kind(Some(match speed {
-                        Speed::Throughput => AhoCorasickKind::DFA,
-                        Speed::Startup => AhoCorasickKind::ContiguousNFA,
-                    }))
-                    .build(&b.patterns)
-                    .map_err(|e| anyhow::anyhow!("cannot compile rule terms: {e}"))?,
-            )
-        };
+        let phrases = std::mem::take(&mut b.phrases).build()?;
         let regex = if b.regexes.is_empty() {
             None
         } else {
@@ -256,7 +225,7 @@ impl Classifier {
             )
         };
         Ok(Classifier {
-            ac,
+            phrases,
             entries: b.entries,
             terms: b.terms,
             excludes: b.excludes,
@@ -297,12 +266,11 @@ impl Classifier {
 
     /// Classifies one text, reusing `scratch` between calls.
     pub fn classify_with(&self, text: &str, scratch: &mut Scratch) -> Classification {
-        normalize_bytes_into(text, &mut scratch.norm);
-        if scratch.norm.is_empty() {
+        if self.collect_hits(text, scratch) == 0 {
             return Classification::empty(REASON_EMPTY);
         }
-        self.collect_hits(scratch);
         let Scratch {
+            phrases: _,
             norm,
             hits,
             counted,
@@ -310,7 +278,7 @@ impl Classifier {
             order,
             near_hits,
         } = scratch;
-        let (norm, hits) = (&*norm, &*hits);
+        let hits = &*hits;
 
         let mut out = Classification::empty(REASON_NO_MATCH);
         // `counted` is a bitmap over all terms, kept all-false between rows:
@@ -391,23 +359,6 @@ impl Classifier {
         }
         if !near_hits.is_empty() {
             near_hits.sort_unstable();
-            // Word positions: count the spaces before each start once, in order.
-            let bytes: &[u8] = norm;
-            let mut words: Vec<(usize, usize)> =
-                near_hits.iter().map(|(_, _, start)| (*start, 0)).collect();
-            words.sort_unstable();
-            words.dedup();
-            let (mut pos, mut count) = (0usize, 0usize);
-            for w in words.iter_mut() {
-                count += memchr::memchr_iter(b' ', &bytes[pos..w.0]).count();
-                pos = w.0;
-                w.1 = count;
-            }
-            let word_at = |start: usize| {
-                words
-                    .binary_search_by_key(&start, |w| w.0)
-                    .map_or(0, |k| words[k].1)
-            };
             let mut k = 0;
             while k < near_hits.len() {
                 let n = near_hits[k].0;
@@ -418,11 +369,10 @@ impl Classifier {
                 let group = &near_hits[k..end];
                 let within = self.nears[n].within as usize;
                 let found = group.iter().filter(|p| p.1 == 0).any(|a| {
-                    let wa = word_at(a.2);
                     group
                         .iter()
                         .filter(|p| p.1 == 1)
-                        .any(|b| word_at(b.2).abs_diff(wa) <= within)
+                        .any(|b| b.2.abs_diff(a.2) <= within)
                 });
                 if found {
                     any_hit = true;
@@ -432,8 +382,9 @@ impl Classifier {
             }
         }
 
-        // Regular-expression terms.
+        // Regular-expression terms, on the normalized text.
         if let Some(set) = &self.regex {
+            normalize_bytes_into(text, norm);
             for i in set.matches(norm).iter() {
                 any_hit = true;
                 mark(counted, counted_ids, self.regex_terms[i]);
@@ -502,41 +453,20 @@ impl Classifier {
         })
     }
 
-    fn collect_hits(&self, scratch: &mut Scratch) {
-        scratch.hits.clear();
-        let Some(ac) = &self.ac else { return };
-        let norm = scratch.norm.as_slice();
-        let bytes = norm;
-        for m in ac.find_overlapping_iter(norm) {
-            let (start, end) = (m.start(), m.end());
-            if start > 0 && bytes[start - 1] != b' ' {
-                continue;
+    /// Finds every phrase in `text` into `scratch.hits`; returns the number
+    /// of words in the text.
+    fn collect_hits(&self, text: &str, scratch: &mut Scratch) -> u32 {
+        let Scratch { phrases, hits, .. } = scratch;
+        hits.clear();
+        self.phrases.find(text, phrases, |phrase, start, end| {
+            for &kind in &self.entries[phrase as usize] {
+                hits.push(Hit {
+                    kind,
+                    start: start as usize,
+                    end: end as usize,
+                });
             }
-            let whole = end == bytes.len() || bytes[end] == b' ';
-            let word_end = if whole {
-                end
-            } else {
-                bytes[end..]
-                    .iter()
-                    .position(|b| *b == b' ')
-                    .map_or(bytes.len(), |p| end + p)
-            };
-            for entry in &self.entries[m.pattern().as_usize()] {
-                if entry.prefix {
-                    scratch.hits.push(Hit {
-                        kind: entry.kind,
-                        start,
-                        end: word_end,
-                    });
-                } else if whole {
-                    scratch.hits.push(Hit {
-                        kind: entry.kind,
-                        start,
-                        end,
-                    });
-                }
-            }
-        }
+        })
     }
 }
 
@@ -622,9 +552,8 @@ fn decide(out: &mut Classification, any_hit: bool) {
 
 #[derive(Default)]
 struct Compiler {
-    patterns: Vec<String>,
-    index: std::collections::HashMap<String, usize>,
-    entries: Vec<Vec<Entry>>,
+    phrases: PhraseBuilder,
+    entries: Vec<Vec<EntryKind>>,
     terms: Vec<TermInfo>,
     excludes: Vec<String>,
     regexes: Vec<String>,
@@ -633,17 +562,12 @@ struct Compiler {
 }
 
 impl Compiler {
-    fn pattern(&mut self, text: &str, entry: Entry) {
-        let id = match self.index.get(text) {
-            Some(id) => *id,
-            None => {
-                self.patterns.push(text.to_string());
-                self.entries.push(Vec::new());
-                self.index.insert(text.to_string(), self.patterns.len() - 1);
-                self.patterns.len() - 1
-            }
-        };
-        self.entries[id].push(entry);
+    fn pattern(&mut self, text: &str, prefix: bool, kind: EntryKind) {
+        let id = self.phrases.add(text, prefix) as usize;
+        if self.entries.len() <= id {
+            self.entries.resize_with(id + 1, Vec::new);
+        }
+        self.entries[id].push(kind);
     }
 
     fn add_terms(&mut self, target: Target, terms: &[Term]) {
@@ -670,13 +594,7 @@ impl Compiler {
                     specificity,
                 });
                 for (text, prefix) in alternatives {
-                    self.pattern(
-                        &text,
-                        Entry {
-                            kind: EntryKind::Term(id),
-                            prefix,
-                        },
-                    );
+                    self.pattern(&text, prefix, EntryKind::Term(id));
                 }
                 continue;
             }
@@ -702,13 +620,7 @@ impl Compiler {
                         term: id,
                         within: *within,
                     });
-                    self.pattern(
-                        &text,
-                        Entry {
-                            kind: EntryKind::NearPart { near, side: 0 },
-                            prefix,
-                        },
-                    );
+                    self.pattern(&text, prefix, EntryKind::NearPart { near, side: 0 });
                     let mut longest = 0;
                     for other in others {
                         if let Ok(Pattern::Phrase {
@@ -719,22 +631,16 @@ impl Compiler {
                             longest = longest.max(other_text.len());
                             self.pattern(
                                 &other_text,
-                                Entry {
-                                    kind: EntryKind::NearPart { near, side: 1 },
-                                    prefix: other_prefix,
-                                },
+                                other_prefix,
+                                EntryKind::NearPart { near, side: 1 },
                             );
                         }
                     }
                     self.terms[id].specificity += longest;
                 }
-                (_, Pattern::Phrase { text, prefix }) => self.pattern(
-                    &text,
-                    Entry {
-                        kind: EntryKind::Term(id),
-                        prefix,
-                    },
-                ),
+                (_, Pattern::Phrase { text, prefix }) => {
+                    self.pattern(&text, prefix, EntryKind::Term(id))
+                }
                 (_, Pattern::Regex(re)) => {
                     self.regexes.push(re);
                     self.regex_terms.push(id);
@@ -748,13 +654,7 @@ impl Compiler {
             if let Ok(Pattern::Phrase { text, prefix }) = parse_pattern(e) {
                 let id = self.excludes.len();
                 self.excludes.push(e.clone());
-                self.pattern(
-                    &text,
-                    Entry {
-                        kind: EntryKind::Exclude(target, id),
-                        prefix,
-                    },
-                );
+                self.pattern(&text, prefix, EntryKind::Exclude(target, id));
             }
         }
     }

@@ -25,15 +25,14 @@ const BATCH: usize = 512;
 /// How many worker threads to use: `requested`; else one per core for large
 /// inputs and none (all on the calling thread) for small ones, where starting
 /// threads would cost more than it saves.
-pub fn threads(requested: usize, speed: crate::classify::Speed) -> usize {
+pub fn threads(requested: usize, large_input: bool) -> usize {
     if requested > 0 {
         return requested;
     }
-    match speed {
-        crate::classify::Speed::Startup => 1,
-        crate::classify::Speed::Throughput => {
-            std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
-        }
+    if large_input {
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+    } else {
+        1
     }
 }
 

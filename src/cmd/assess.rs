@@ -31,13 +31,13 @@ struct Collect<'a> {
 
 pub fn run(args: &AssessArgs, global: &GlobalArgs, notes: &Notes) -> Result<Outcome> {
     let rules = load_rules(global)?;
-    let speed = super::speed_for(
+    let large = super::large_input(
         args.inputs
             .iter()
             .chain(&args.baseline)
             .map(PathBuf::as_path),
     );
-    let classifier = Classifier::with_speed(&rules, speed)?;
+    let classifier = Classifier::new(&rules)?;
     let inputs: Vec<InputPath> = args.inputs.iter().map(|p| InputPath::new(p)).collect();
     let baselines: Vec<InputPath> = args.baseline.iter().map(|p| InputPath::new(p)).collect();
     let stdin_uses = inputs
@@ -62,7 +62,7 @@ pub fn run(args: &AssessArgs, global: &GlobalArgs, notes: &Notes) -> Result<Outc
         classifier: &classifier,
         args,
         review: true,
-        threads: pipeline::threads(global.threads, speed),
+        threads: pipeline::threads(global.threads, large),
     };
     let mut total = Tally::new(rules.tags.len());
     let mut groups = args.by.as_ref().map(|_| BTreeMap::new());

@@ -37,8 +37,8 @@ enum Sink<'a> {
 
 pub fn run(args: &ClassifyArgs, global: &GlobalArgs, notes: &Notes) -> Result<Outcome> {
     let rules = load_rules(global)?;
-    let speed = super::speed_for([args.input.as_path()]);
-    let classifier = Classifier::with_speed(&rules, speed)?;
+    let large = super::large_input([args.input.as_path()]);
+    let classifier = Classifier::new(&rules)?;
     let input = InputPath::new(&args.input);
     let mut reader = super::open_input(
         &input,
@@ -83,7 +83,7 @@ pub fn run(args: &ClassifyArgs, global: &GlobalArgs, notes: &Notes) -> Result<Ou
     // Rows are read in order, classified on all cores, and written back in
     // input order: the output is the same for any number of threads.
     pipeline::run(
-        pipeline::threads(global.threads, speed),
+        pipeline::threads(global.threads, large),
         || {
             let Some(activity) = reader.next_activity()? else {
                 return Ok(None);

@@ -41,7 +41,7 @@ struct Report {
 
 pub fn run(args: &EvaluateArgs, global: &GlobalArgs, notes: &Notes) -> Result<Outcome> {
     let rules = load_rules(global)?;
-    let classifier = Classifier::with_speed(&rules, super::speed_for([args.input.as_path()]))?;
+    let classifier = Classifier::new(&rules)?;
     let input = InputPath::new(&args.input);
     let mut opts = column_options(&args.input_args);
     opts.manual_levels = false;

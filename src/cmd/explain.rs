@@ -19,7 +19,7 @@ use crate::rules::RuleSet;
 
 pub fn run(args: &ExplainArgs, global: &GlobalArgs, notes: &Notes) -> Result<Outcome> {
     let rules = load_rules(global)?;
-    let classifier = Classifier::with_speed(&rules, crate::classify::Speed::Startup)?;
+    let classifier = Classifier::new(&rules)?;
     let mut scratch = Scratch::default();
     let (text, origin, manual) = match (&args.activity, &args.input, &args.row) {
         (Some(t), _, _) => (t.clone(), None, None),

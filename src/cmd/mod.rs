@@ -151,22 +151,18 @@ pub fn open_input(
     Ok(reader)
 }
 
-/// The automaton to build for these inputs: a quick-to-build one unless
-/// they are large (over 4 MB in all) or come from standard input.
-pub fn speed_for<'a>(inputs: impl IntoIterator<Item = &'a Path>) -> crate::classify::Speed {
+/// Whether these inputs are worth classifying on several threads: over 4 MB
+/// in all, or standard input (of unknown length).
+pub fn large_input<'a>(inputs: impl IntoIterator<Item = &'a Path>) -> bool {
     const LARGE: u64 = 4 * 1024 * 1024;
     let mut total = 0u64;
     for p in inputs {
         if p.as_os_str() == "-" {
-            return crate::classify::Speed::Throughput;
+            return true;
         }
         total += p.metadata().map_or(0, |m| m.len());
     }
-    if total > LARGE {
-        crate::classify::Speed::Throughput
-    } else {
-        crate::classify::Speed::Startup
-    }
+    total > LARGE
 }
 
 /// Column options from the shared input arguments.

@@ -23,7 +23,7 @@ pub fn run(cmd: &RulesCommand, global: &GlobalArgs, notes: &Notes) -> Result<Out
     let outcome = match cmd {
         RulesCommand::Check { file } => {
             let rules = load(file)?;
-            let classifier = Classifier::with_speed(&rules, crate::classify::Speed::Startup)?;
+            let classifier = Classifier::new(&rules)?;
             let level_terms: usize = rules.levels.iter().map(|l| l.terms.len()).sum();
             writeln!(
                 out,
