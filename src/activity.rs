@@ -176,6 +176,19 @@ pub struct Outcome {
     pub rules_said: Option<Label>,
 }
 
+impl Default for Outcome {
+    /// An unclassified placement by the rules.
+    fn default() -> Self {
+        Outcome {
+            classification: Classification::default(),
+            level: None,
+            category: Category::Unclassified,
+            source: Source::Rules,
+            rules_said: None,
+        }
+    }
+}
+
 impl Outcome {
     pub fn label(&self) -> Label {
         match (self.category, self.level) {
@@ -203,28 +216,38 @@ impl Outcome {
     }
 }
 
-/// Classifies an activity and applies its manual level, if any.
-pub fn assign(classifier: &Classifier, activity: &Activity, scratch: &mut Scratch) -> Outcome {
-    let classification = classifier.classify_with(&activity.text, scratch);
+/// Classifies an activity into `out` (reusing its lists) and applies its
+/// manual level, if any.
+pub fn assign_into(
+    classifier: &Classifier,
+    activity: &Activity,
+    scratch: &mut Scratch,
+    out: &mut Outcome,
+) {
+    classifier.classify_into(&activity.text, scratch, &mut out.classification);
+    let c = &out.classification;
     match activity.manual {
         Some(manual) => {
-            let rules = Label::of(&classification);
-            Outcome {
-                level: manual.level(),
-                category: manual.category(),
-                source: Source::Manual,
-                rules_said: (rules != manual).then_some(rules),
-                classification,
-            }
+            let rules = Label::of(c);
+            out.level = manual.level();
+            out.category = manual.category();
+            out.source = Source::Manual;
+            out.rules_said = (rules != manual).then_some(rules);
         }
-        None => Outcome {
-            level: classification.level,
-            category: classification.category,
-            source: Source::Rules,
-            rules_said: None,
-            classification,
-        },
+        None => {
+            out.level = c.level;
+            out.category = c.category;
+            out.source = Source::Rules;
+            out.rules_said = None;
+        }
     }
+}
+
+/// Classifies an activity and applies its manual level, if any.
+pub fn assign(classifier: &Classifier, activity: &Activity, scratch: &mut Scratch) -> Outcome {
+    let mut out = Outcome::default();
+    assign_into(classifier, activity, scratch, &mut out);
+    out
 }
 
 /// Short label of what a term scores for: `L5`, `response`, `other`, `tag:demand`.

@@ -135,17 +135,36 @@ impl Tally {
 
     /// Counts one outcome; `weight` is the parsed `--weight` cell (None = blank).
     pub fn add(&mut self, outcome: &Outcome, weight: Option<f64>, with_weight: bool) {
-        self.accounting.add(outcome.category);
+        self.add_placed(
+            outcome.category,
+            outcome.level,
+            &outcome.classification.tags,
+            weight,
+            with_weight,
+        );
+    }
+
+    /// Counts one placement: its category, level and tags (the parts of an
+    /// [`Outcome`] the counts use).
+    pub fn add_placed(
+        &mut self,
+        category: Category,
+        level: Option<u8>,
+        tags: &[usize],
+        weight: Option<f64>,
+        with_weight: bool,
+    ) {
+        self.accounting.add(category);
         let w = weight.unwrap_or(0.0);
         if with_weight && weight.is_none() {
             self.weight_missing += 1;
         }
-        match (outcome.category, outcome.level) {
+        match (category, level) {
             (Category::Prevention, Some(n)) => {
                 let i = usize::from(n) - 1;
                 self.levels[i] += 1;
                 self.weighted[i] += w;
-                for t in &outcome.classification.tags {
+                for t in tags {
                     if let Some(c) = self.tags.get_mut(*t) {
                         *c += 1;
                     }
@@ -158,51 +177,93 @@ impl Tally {
 
     /// Records the review reasons of one row (kept only for the whole portfolio).
     pub fn review(&mut self, input: &str, activity: &Activity, outcome: &Outcome, threshold: f64) {
-        let item = |detail: String| ReviewItem {
-            input: input.to_string(),
-            row: activity.row,
-            id: activity.id.clone(),
-            text: activity.text.clone(),
-            placed: outcome.label().display(),
-            detail,
-        };
-        if let Some(said) = outcome.rules_said {
-            self.disagreements.push(item(format!(
-                "manual {}, rules say {}",
-                outcome.label().display(),
-                said.display()
-            )));
+        for (list, item) in review_items(input, activity, outcome, threshold) {
+            self.push_review(list, item);
         }
-        if outcome.category == Category::Unclassified && outcome.source == Source::Rules {
-            self.unclassified.push(item(
-                outcome
-                    .classification
-                    .reason
-                    .unwrap_or("no rule terms matched")
-                    .to_string(),
-            ));
-        } else if outcome.source == Source::Rules && outcome.classification.confidence < threshold {
-            let c = &outcome.classification;
-            let also = if c.also.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "; also level {}",
-                    c.also
-                        .iter()
-                        .map(u8::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            };
-            self.low_confidence
-                .push(item(format!("confidence {:.2}{also}", c.confidence)));
+    }
+
+    /// Adds an item made by [`review_items`] to its list.
+    pub fn push_review(&mut self, list: ReviewReason, item: ReviewItem) {
+        match list {
+            ReviewReason::Disagreement => self.disagreements.push(item),
+            ReviewReason::Unclassified => self.unclassified.push(item),
+            ReviewReason::LowConfidence => self.low_confidence.push(item),
         }
     }
 
     pub fn prevention(&self) -> u64 {
         self.levels.iter().sum()
     }
+}
+
+/// Which review list a row goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewReason {
+    Disagreement,
+    Unclassified,
+    LowConfidence,
+}
+
+/// Why one row needs a person's look, if it does (none for most rows; a row
+/// with a manual level the rules disagree with can also be unclassified or
+/// uncertain by the rules).
+pub fn review_items(
+    input: &str,
+    activity: &Activity,
+    outcome: &Outcome,
+    threshold: f64,
+) -> Vec<(ReviewReason, ReviewItem)> {
+    let c = &outcome.classification;
+    let disagrees = outcome.rules_said.is_some();
+    let unclassified =
+        outcome.category == Category::Unclassified && outcome.source == Source::Rules;
+    let uncertain = !unclassified && outcome.source == Source::Rules && c.confidence < threshold;
+    if !disagrees && !unclassified && !uncertain {
+        return Vec::new();
+    }
+    let item = |detail: String| ReviewItem {
+        input: input.to_string(),
+        row: activity.row,
+        id: activity.id.clone(),
+        text: activity.text.clone(),
+        placed: outcome.label().display(),
+        detail,
+    };
+    let mut items = Vec::new();
+    if let Some(said) = outcome.rules_said {
+        items.push((
+            ReviewReason::Disagreement,
+            item(format!(
+                "manual {}, rules say {}",
+                outcome.label().display(),
+                said.display()
+            )),
+        ));
+    }
+    if unclassified {
+        items.push((
+            ReviewReason::Unclassified,
+            item(c.reason.unwrap_or("no rule terms matched").to_string()),
+        ));
+    } else if uncertain {
+        let also = if c.also.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; also level {}",
+                c.also
+                    .iter()
+                    .map(u8::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        items.push((
+            ReviewReason::LowConfidence,
+            item(format!("confidence {:.2}{also}", c.confidence)),
+        ));
+    }
+    items
 }
 
 /// Coverage status of a level.

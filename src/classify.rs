@@ -107,6 +107,22 @@ pub struct Classification {
 }
 
 impl Classification {
+    /// Back to the empty answer, keeping the lists' memory for reuse.
+    fn reset(&mut self, reason: &'static str) {
+        self.level = None;
+        self.category = Category::Unclassified;
+        self.also.clear();
+        self.tags.clear();
+        self.scores = [0.0; 6];
+        self.response_score = 0.0;
+        self.other_score = 0.0;
+        self.specificity = [0; 6];
+        self.matched.clear();
+        self.dropped.clear();
+        self.confidence = 0.0;
+        self.reason = Some(reason);
+    }
+
     fn empty(reason: &'static str) -> Self {
         Classification {
             level: None,
@@ -122,6 +138,13 @@ impl Classification {
             confidence: 0.0,
             reason: Some(reason),
         }
+    }
+}
+
+impl Default for Classification {
+    /// The answer for an empty text.
+    fn default() -> Self {
+        Classification::empty(REASON_EMPTY)
     }
 }
 
@@ -266,8 +289,17 @@ impl Classifier {
 
     /// Classifies one text, reusing `scratch` between calls.
     pub fn classify_with(&self, text: &str, scratch: &mut Scratch) -> Classification {
+        let mut out = Classification::empty(REASON_EMPTY);
+        self.classify_into(text, scratch, &mut out);
+        out
+    }
+
+    /// Classifies one text into `out`, reusing `scratch` and `out`'s lists
+    /// between calls (no allocation once they have grown).
+    pub fn classify_into(&self, text: &str, scratch: &mut Scratch, out: &mut Classification) {
+        out.reset(REASON_EMPTY);
         if self.collect_hits(text, scratch) == 0 {
-            return Classification::empty(REASON_EMPTY);
+            return;
         }
         let Scratch {
             phrases: _,
@@ -280,7 +312,7 @@ impl Classifier {
         } = scratch;
         let hits = &*hits;
 
-        let mut out = Classification::empty(REASON_NO_MATCH);
+        out.reason = Some(REASON_NO_MATCH);
         // `counted` is a bitmap over all terms, kept all-false between rows:
         // only the bits set for this row (listed in `counted_ids`) are reset.
         if counted.len() != self.terms.len() {
@@ -422,8 +454,7 @@ impl Classifier {
             counted[term] = false;
         }
         out.tags.sort_unstable();
-        decide(&mut out, any_hit);
-        out
+        decide(out, any_hit);
     }
 
     /// The exclusion phrase of `target` that covers hit `h`, if any.
@@ -531,20 +562,22 @@ fn decide(out: &mut Classification, any_hit: bool) {
             .fold(out.response_score, f64::max);
         (out.scores[best], second)
     };
-    let mut also: Vec<u8> = (0..6)
-        .filter(|&i| {
-            Some(i as u8 + 1) != out.level
-                && out.scores[i] > EPS
-                && out.scores[i] + EPS >= winner_score / 2.0
-        })
-        .map(|i| i as u8 + 1)
-        .collect();
-    also.sort_by(|a, b| {
-        out.scores[usize::from(*b) - 1]
-            .total_cmp(&out.scores[usize::from(*a) - 1])
+    let (level, scores) = (out.level, out.scores);
+    out.also.clear();
+    out.also.extend(
+        (0..6)
+            .filter(|&i| {
+                Some(i as u8 + 1) != level
+                    && scores[i] > EPS
+                    && scores[i] + EPS >= winner_score / 2.0
+            })
+            .map(|i| i as u8 + 1),
+    );
+    out.also.sort_by(|a, b| {
+        scores[usize::from(*b) - 1]
+            .total_cmp(&scores[usize::from(*a) - 1])
             .then(a.cmp(b))
     });
-    out.also = also;
     let margin = ((winner_score - second) / winner_score).max(0.0);
     let confidence = margin * (winner_score / 2.0).min(1.0);
     out.confidence = (confidence * 100.0).round() / 100.0;

@@ -696,3 +696,58 @@ fn parallel_and_sequential_runs_agree() {
         assert_eq!(one, run("0"), "{args:?}");
     }
 }
+
+#[test]
+fn parallel_and_sequential_runs_stop_at_the_same_bad_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rows = vec![vec![
+        "id".to_string(),
+        "activity".into(),
+        "budget".into(),
+    ]];
+    for i in 0..6000usize {
+        rows.push(vec![
+            format!("G{i}"),
+            format!("Train {i} school nurses to recognize exploitation"),
+            if i == 4500 { "lots".into() } else { format!("{i}") },
+        ]);
+    }
+    let bad_weight = dir.path().join("bad-weight.csv");
+    write_csv(&bad_weight, &rows);
+    // Row 5200's text is not UTF-8 although everything before it is.
+    let mut bytes = std::fs::read(&bad_weight).unwrap();
+    let at = bytes
+        .windows(10)
+        .position(|w| w == b"Train 5199")
+        .unwrap();
+    bytes[at + 1] = 0xe9;
+    let bad_text = dir.path().join("bad-text.csv");
+    std::fs::write(&bad_text, bytes).unwrap();
+    for (path, args) in [
+        (&bad_weight, vec!["assess", "--weight", "budget"]),
+        (&bad_text, vec!["classify"]),
+        (&bad_text, vec!["assess"]),
+    ] {
+        let run = |threads: &str| {
+            bin()
+                .args(["-q", "--threads", threads])
+                .args(&args)
+                .arg(path)
+                .output()
+                .unwrap()
+        };
+        let one = run("1");
+        assert_eq!(one.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8_lossy(&one.stderr).to_string();
+        assert!(
+            stderr.contains("(row 4501), column `budget`") || stderr.contains("(row 5200)"),
+            "{stderr}"
+        );
+        for threads in ["2", "3"] {
+            let many = run(threads);
+            assert_eq!(one.status.code(), many.status.code(), "{args:?}");
+            assert_eq!(one.stderr, many.stderr, "{args:?}");
+            assert_eq!(one.stdout, many.stdout, "{args:?}");
+        }
+    }
+}

@@ -8,14 +8,18 @@ use anyhow::{Result, anyhow, bail};
 
 use super::{Notes, column_options, load_rules};
 use crate::Outcome;
-use crate::activity::assign;
-use crate::assess::{InputInfo, Meta, Tally, build, parse_amount, report_date};
-use crate::classify::Classifier;
+use crate::activity::{Activity, assign_into};
+use crate::assess::{
+    InputInfo, Meta, ReviewReason, Tally, build, parse_amount, report_date, review_items,
+};
+use crate::classify::{Category, Classifier, Scratch};
 use crate::cli::{AssessArgs, AssessFormat, GlobalArgs};
 use crate::input::InputPath;
+use crate::input::{Record, RowDecoder};
 use crate::output::Output;
 use crate::pipeline;
 use crate::render;
+use crate::review::ReviewItem;
 use crate::rules::RuleSet;
 
 /// What to collect while reading one portfolio file.
@@ -157,59 +161,150 @@ fn read(
     let by_col = by.map(|_| reader.columns.extra[0]);
     let weight_col = weight.map(|_| *reader.columns.extra.last().unwrap_or(&usize::MAX));
     let name = reader.name().to_string();
+    let decoder = reader.decoder();
     let mut own = Tally::new(c.rules.tags.len());
     let threshold = c.rules.assessment.review_below_confidence;
     let mut progress = c.notes.progress(&reader);
     let with_weight = weight_col.is_some();
-    // Rows are read (and their weight and group cells taken) in order on one
-    // thread, classified on the others, and counted here in input order.
+    let mut blank = 0;
+    // Records are read in order on one thread, decoded and classified on the
+    // others, and counted here in input order.
     pipeline::run(
         c.threads,
-        || {
-            let Some(activity) = reader.next_activity()? else {
-                return Ok(None);
-            };
+        |batch| {
+            let read = reader.read_batch(batch);
             progress.tick(reader.counts.rows, reader.position());
-            let weight = match weight_col {
-                Some(col) => parse_amount(reader.cell(col))
-                    .map_err(|e| anyhow!("{}: {e}", reader.at(col)))?,
-                None => None,
-            };
-            let group = by_col.map(|col| {
-                let key = if by_file && col == usize::MAX {
-                    reader.name().to_string()
-                } else {
-                    reader.cell(col).trim().to_string()
-                };
-                if key.is_empty() {
-                    "(blank)".to_string()
-                } else {
-                    key
-                }
-            });
-            Ok(Some((activity, weight, group)))
+            read
         },
-        |(activity, _, _), scratch| assign(c.classifier, activity, scratch),
-        |(activity, weight, group), outcome| {
-            own.add(&outcome, weight, with_weight);
-            total.add(&outcome, weight, with_weight);
-            if c.review {
-                total.review(&name, &activity, &outcome, threshold);
+        |batch, w: &mut Worker| {
+            let mut out = Placements::default();
+            for i in 0..batch.len() {
+                let rec = batch.get(i);
+                if let Err(e) = place(c, &decoder, &rec, weight_col, by_col, by_file, w, &mut out) {
+                    out.error = Some(e);
+                    break;
+                }
+                if c.review && out.rows.last().is_some_and(|p| p.row == rec.row) {
+                    for (list, item) in review_items(&name, &w.activity, &w.outcome, threshold) {
+                        out.review.push((list, item));
+                    }
+                }
             }
-            if let (Some(groups), Some(key)) = (groups.as_deref_mut(), group) {
-                groups
-                    .entry(key)
-                    .or_insert_with(|| Tally::new(c.rules.tags.len()))
-                    .add(&outcome, weight, with_weight);
+            out
+        },
+        |out: Placements| {
+            blank += out.blank;
+            for p in &out.rows {
+                let tags = &out.tags[p.tags.0..p.tags.1];
+                own.add_placed(p.category, p.level, tags, p.weight, with_weight);
+                total.add_placed(p.category, p.level, tags, p.weight, with_weight);
+                if let Some(groups) = groups.as_deref_mut() {
+                    let key = &out.groups[p.group.0..p.group.1];
+                    let tally = match groups.get_mut(key) {
+                        Some(t) => t,
+                        None => groups
+                            .entry(key.to_string())
+                            .or_insert_with(|| Tally::new(c.rules.tags.len())),
+                    };
+                    tally.add_placed(p.category, p.level, tags, p.weight, with_weight);
+                }
             }
-            Ok(())
+            for (list, item) in out.review {
+                total.push_review(list, item);
+            }
+            match out.error {
+                Some(e) => Err(e),
+                None => Ok(()),
+            }
         },
     )?;
     progress.finish();
-    own.accounting.add_blank(reader.counts.blank);
-    total.accounting.add_blank(reader.counts.blank);
+    own.accounting.add_blank(blank);
+    total.accounting.add_blank(blank);
     Ok(InputInfo {
         name,
         accounting: own.accounting,
     })
+}
+
+/// What each worker thread reuses from row to row.
+#[derive(Default)]
+struct Worker {
+    scratch: Scratch,
+    cells: Vec<String>,
+    activity: Activity,
+    outcome: crate::activity::Outcome,
+}
+
+/// One batch's placements, for counting in input order.
+#[derive(Default)]
+struct Placements {
+    rows: Vec<Placed>,
+    /// Tags of all rows (`Placed::tags` ranges).
+    tags: Vec<usize>,
+    /// `--by` keys of all rows (`Placed::group` ranges).
+    groups: String,
+    review: Vec<(ReviewReason, ReviewItem)>,
+    blank: u64,
+    /// The first bad row; the rows before it are in `rows`.
+    error: Option<anyhow::Error>,
+}
+
+struct Placed {
+    row: u64,
+    category: Category,
+    level: Option<u8>,
+    weight: Option<f64>,
+    tags: (usize, usize),
+    group: (usize, usize),
+}
+
+/// Decodes and classifies one record into `out` (leaving the activity and
+/// its outcome in `w` for the review list).
+#[allow(clippy::too_many_arguments)]
+fn place(
+    c: &Collect<'_>,
+    decoder: &RowDecoder,
+    rec: &Record<'_>,
+    weight_col: Option<usize>,
+    by_col: Option<usize>,
+    by_file: bool,
+    w: &mut Worker,
+    out: &mut Placements,
+) -> Result<()> {
+    decoder.cells(rec, &mut w.cells)?;
+    if !decoder.activity(rec, &w.cells, &mut w.activity)? {
+        out.blank += 1;
+        return Ok(());
+    }
+    let cell = |i: usize| w.cells.get(i).map_or("", String::as_str);
+    let weight = match weight_col {
+        Some(col) => {
+            parse_amount(cell(col)).map_err(|e| anyhow!("{}: {e}", decoder.at(rec, col)))?
+        }
+        None => None,
+    };
+    let group_start = out.groups.len();
+    if let Some(col) = by_col {
+        let key = if by_file && col == usize::MAX {
+            decoder.name()
+        } else {
+            cell(col).trim()
+        };
+        out.groups
+            .push_str(if key.is_empty() { "(blank)" } else { key });
+    }
+    assign_into(c.classifier, &w.activity, &mut w.scratch, &mut w.outcome);
+    let o = &w.outcome;
+    let tags_start = out.tags.len();
+    out.tags.extend_from_slice(&o.classification.tags);
+    out.rows.push(Placed {
+        row: rec.row,
+        category: o.category,
+        level: o.level,
+        weight,
+        tags: (tags_start, out.tags.len()),
+        group: (group_start, out.groups.len()),
+    });
+    Ok(())
 }

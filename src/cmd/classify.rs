@@ -9,12 +9,13 @@ use serde_json::{Map, Value, json};
 
 use super::{Notes, column_options, load_rules};
 use crate::Outcome;
-use crate::activity::{Accounting, assign, matched_text, tags_text};
-use crate::classify::Classifier;
+use crate::activity::{Accounting, Activity, assign_into, matched_text, tags_text};
+use crate::classify::{Category, Classifier, Scratch};
 use crate::cli::{ClassifyArgs, ClassifyFormat, GlobalArgs};
-use crate::input::InputPath;
+use crate::input::{InputPath, Record, RowDecoder};
 use crate::output::{CellGuard, Output};
 use crate::pipeline;
+use crate::rules::RuleSet;
 
 /// The columns `classify` adds, in order.
 pub const SPECTRUM_COLUMNS: &[&str] = &[
@@ -28,12 +29,6 @@ pub const SPECTRUM_COLUMNS: &[&str] = &[
     "spectrum_source",
     "spectrum_note",
 ];
-
-/// Where classified rows go.
-enum Sink<'a> {
-    Csv(Box<csv::Writer<&'a mut Output>>),
-    Jsonl(&'a mut Output),
-}
 
 pub fn run(args: &ClassifyArgs, global: &GlobalArgs, notes: &Notes) -> Result<Outcome> {
     let rules = load_rules(global)?;
@@ -54,134 +49,218 @@ pub fn run(args: &ClassifyArgs, global: &GlobalArgs, notes: &Notes) -> Result<Ou
         rules.provenance()
     ));
     let headers = reader.columns.headers.clone();
-    let width = headers.len();
     let guard = CellGuard { raw: args.raw };
     let mut out = Output::create(args.output.as_deref(), std::slice::from_ref(&input))?;
     let mut progress = notes.progress(&reader);
     let mut accounting = Accounting::default();
     let name = reader.name().to_string();
     let write_err = || format!("cannot write the output of `{name}`");
-    let mut sink = match args.format {
-        ClassifyFormat::Csv => {
-            let mut w = csv::WriterBuilder::new()
-                .flexible(true)
-                .from_writer(&mut out);
-            let header: Vec<String> = headers
-                .iter()
-                .map(|h| guard.cell(h).into_owned())
-                .chain(
-                    SPECTRUM_COLUMNS
-                        .iter()
-                        .map(std::string::ToString::to_string),
-                )
-                .collect();
-            w.write_record(&header).with_context(write_err)?;
-            Sink::Csv(Box::new(w))
-        }
-        ClassifyFormat::Jsonl => Sink::Jsonl(&mut out),
-    };
-    // Rows are read in order, classified on all cores, and written back in
-    // input order: the output is the same for any number of threads.
-    pipeline::run(
-        pipeline::threads(global.threads, large),
-        || {
-            let Some(activity) = reader.next_activity()? else {
-                return Ok(None);
-            };
-            progress.tick(reader.counts.rows, reader.position());
-            Ok(Some((activity, reader.fields().to_vec())))
-        },
-        |(activity, _), scratch| assign(&classifier, activity, scratch),
-        |(activity, fields), o| {
-            accounting.add(o.category);
-            match &mut sink {
-                Sink::Csv(w) => {
-                    // Cell by cell, so no row is built up as owned strings.
-                    let mut field = |v: &str| w.write_field(guard.cell(v).as_bytes());
-                    for i in 0..width {
-                        field(fields.get(i).map_or("", String::as_str)).with_context(write_err)?;
-                    }
-                    let level = o.level.map(|n| n.to_string()).unwrap_or_default();
-                    field(&level).with_context(write_err)?;
-                    field(o.level.map_or("", |n| rules.level(n).name.as_str()))
-                        .with_context(write_err)?;
-                    field(o.category.as_str()).with_context(write_err)?;
-                    let also = o
-                        .classification
-                        .also
-                        .iter()
-                        .map(u8::to_string)
-                        .collect::<Vec<_>>()
-                        .join(";");
-                    field(&also).with_context(write_err)?;
-                    field(&tags_text(&o.classification, &rules)).with_context(write_err)?;
-                    field(&format!("{:.2}", o.classification.confidence))
-                        .with_context(write_err)?;
-                    field(&matched_text(&o.classification, &classifier, &rules))
-                        .with_context(write_err)?;
-                    field(o.source.as_str()).with_context(write_err)?;
-                    field(&o.note()).with_context(write_err)?;
-                    // Cells beyond the header (ragged rows) follow, so nothing is lost.
-                    for extra in fields.iter().skip(width) {
-                        field(extra).with_context(write_err)?;
-                    }
-                    w.write_record(None::<&[u8]>).with_context(write_err)?;
-                }
-                Sink::Jsonl(out) => {
-                    let mut cells = Map::new();
-                    for (i, value) in fields.iter().enumerate() {
-                        let name = headers
-                            .get(i)
-                            .cloned()
-                            .unwrap_or_else(|| format!("column_{}", i + 1));
-                        cells.insert(name, Value::String(value.clone()));
-                    }
-                    for name in headers.iter().skip(fields.len()) {
-                        cells.insert(name.clone(), Value::String(String::new()));
-                    }
-                    let matched: Vec<Value> = o
-                        .classification
-                        .matched
-                        .iter()
-                        .map(|m| {
-                            json!({
-                                "term": classifier.term_text(m.term),
-                                "target": crate::activity::target_label(m.target, &rules),
-                                "weight": m.weight,
-                            })
-                        })
-                        .collect();
-                    let line = json!({
-                        "row": activity.row,
-                        "line": activity.line,
-                        "id": activity.id,
-                        "fields": cells,
-                        "spectrum": {
-                            "level": o.level,
-                            "level_name": o.level.map(|n| rules.level(n).name.clone()),
-                            "category": o.category,
-                            "also": o.classification.also,
-                            "tags": o.classification.tags.iter().map(|i| rules.tags[*i].id.clone()).collect::<Vec<_>>(),
-                            "confidence": o.classification.confidence,
-                            "matched": matched,
-                            "source": o.source,
-                            "note": o.note(),
-                        }
-                    });
-                    serde_json::to_writer(&mut **out, &line).with_context(write_err)?;
-                    out.write_all(b"\n").with_context(write_err)?;
-                }
-            }
-            Ok(())
-        },
-    )?;
-    if let Sink::Csv(w) = &mut sink {
+    if args.format == ClassifyFormat::Csv {
+        let mut w = csv::WriterBuilder::new()
+            .flexible(true)
+            .from_writer(&mut out);
+        let header: Vec<String> = headers
+            .iter()
+            .map(|h| guard.cell(h).into_owned())
+            .chain(
+                SPECTRUM_COLUMNS
+                    .iter()
+                    .map(std::string::ToString::to_string),
+            )
+            .collect();
+        w.write_record(&header).with_context(write_err)?;
         w.flush().with_context(write_err)?;
     }
-    drop(sink);
+    let decoder = reader.decoder();
+    let format = Format {
+        rules: &rules,
+        classifier: &classifier,
+        headers: &headers,
+        guard,
+        csv: args.format == ClassifyFormat::Csv,
+    };
+    // Records are read in order on one thread; other threads decode,
+    // classify and format whole batches; the formatted batches are written
+    // here in input order, so the output is the same for any number of threads.
+    pipeline::run(
+        pipeline::threads(global.threads, large),
+        |batch| {
+            let read = reader.read_batch(batch);
+            progress.tick(reader.counts.rows, reader.position());
+            read
+        },
+        |batch, w: &mut Worker| {
+            let mut done = Written::default();
+            for i in 0..batch.len() {
+                let rec = batch.get(i);
+                match format.row(&decoder, &rec, w) {
+                    Ok(Some(category)) => done.accounting.add(category),
+                    Ok(None) => done.blank += 1,
+                    Err(e) => {
+                        done.error = Some(e);
+                        break;
+                    }
+                }
+            }
+            match w.finish_batch() {
+                Ok(bytes) => done.bytes = bytes,
+                Err(e) => done.error = Some(e),
+            }
+            done
+        },
+        |done: Written| {
+            out.write_all(&done.bytes).with_context(write_err)?;
+            accounting.merge(&done.accounting);
+            accounting.add_blank(done.blank);
+            match done.error {
+                Some(e) => Err(e),
+                None => Ok(()),
+            }
+        },
+    )?;
     progress.finish();
-    accounting.add_blank(reader.counts.blank);
     out.finish()?;
     notes.note(format!("{}: {}", reader.name(), accounting.line()));
     Ok(Outcome::Ok)
+}
+
+/// What a worker thread reuses from row to row.
+#[derive(Default)]
+struct Worker {
+    scratch: Scratch,
+    cells: Vec<String>,
+    activity: Activity,
+    outcome: crate::activity::Outcome,
+    /// This batch's output rows.
+    csv: Option<csv::Writer<Vec<u8>>>,
+    jsonl: Vec<u8>,
+}
+
+impl Worker {
+    /// The formatted rows of the batch so far, leaving the buffers empty.
+    fn finish_batch(&mut self) -> Result<Vec<u8>> {
+        match self.csv.take() {
+            Some(w) => w
+                .into_inner()
+                .map_err(|e| anyhow::anyhow!("cannot format rows: {}", e.error())),
+            None => Ok(std::mem::take(&mut self.jsonl)),
+        }
+    }
+}
+
+/// One batch's output.
+#[derive(Default)]
+struct Written {
+    bytes: Vec<u8>,
+    accounting: Accounting,
+    blank: u64,
+    /// The first bad row; the rows before it are in `bytes`.
+    error: Option<anyhow::Error>,
+}
+
+/// How rows are written.
+struct Format<'a> {
+    rules: &'a RuleSet,
+    classifier: &'a Classifier,
+    headers: &'a [String],
+    guard: CellGuard,
+    csv: bool,
+}
+
+impl Format<'_> {
+    /// Decodes, classifies and formats one record into the worker's buffer;
+    /// `None` for a blank row (which is not written).
+    fn row(
+        &self,
+        decoder: &RowDecoder,
+        rec: &Record<'_>,
+        w: &mut Worker,
+    ) -> Result<Option<Category>> {
+        decoder.cells(rec, &mut w.cells)?;
+        if !decoder.activity(rec, &w.cells, &mut w.activity)? {
+            return Ok(None);
+        }
+        assign_into(self.classifier, &w.activity, &mut w.scratch, &mut w.outcome);
+        let (rules, classifier) = (self.rules, self.classifier);
+        let (o, fields, activity) = (&w.outcome, &w.cells, &w.activity);
+        if self.csv {
+            let out = w.csv.get_or_insert_with(|| {
+                csv::WriterBuilder::new()
+                    .flexible(true)
+                    .from_writer(Vec::new())
+            });
+            let guard = &self.guard;
+            let mut field = |v: &str| out.write_field(guard.cell(v).as_bytes());
+            for i in 0..self.headers.len() {
+                field(fields.get(i).map_or("", String::as_str))?;
+            }
+            let level = o.level.map(|n| n.to_string()).unwrap_or_default();
+            field(&level)?;
+            field(o.level.map_or("", |n| rules.level(n).name.as_str()))?;
+            field(o.category.as_str())?;
+            let also = o
+                .classification
+                .also
+                .iter()
+                .map(u8::to_string)
+                .collect::<Vec<_>>()
+                .join(";");
+            field(&also)?;
+            field(&tags_text(&o.classification, rules))?;
+            field(&format!("{:.2}", o.classification.confidence))?;
+            field(&matched_text(&o.classification, classifier, rules))?;
+            field(o.source.as_str())?;
+            field(&o.note())?;
+            // Cells beyond the header (ragged rows) follow, so nothing is lost.
+            for extra in fields.iter().skip(self.headers.len()) {
+                field(extra)?;
+            }
+            out.write_record(None::<&[u8]>)?;
+        } else {
+            let headers = self.headers;
+            let mut cells = Map::new();
+            for (i, value) in fields.iter().enumerate() {
+                let name = headers
+                    .get(i)
+                    .cloned()
+                    .unwrap_or_else(|| format!("column_{}", i + 1));
+                cells.insert(name, Value::String(value.clone()));
+            }
+            for name in headers.iter().skip(fields.len()) {
+                cells.insert(name.clone(), Value::String(String::new()));
+            }
+            let matched: Vec<Value> = o
+                .classification
+                .matched
+                .iter()
+                .map(|m| {
+                    json!({
+                        "term": classifier.term_text(m.term),
+                        "target": crate::activity::target_label(m.target, rules),
+                        "weight": m.weight,
+                    })
+                })
+                .collect();
+            let line = json!({
+                "row": activity.row,
+                "line": activity.line,
+                "id": activity.id,
+                "fields": cells,
+                "spectrum": {
+                    "level": o.level,
+                    "level_name": o.level.map(|n| rules.level(n).name.clone()),
+                    "category": o.category,
+                    "also": o.classification.also,
+                    "tags": o.classification.tags.iter().map(|i| rules.tags[*i].id.clone()).collect::<Vec<_>>(),
+                    "confidence": o.classification.confidence,
+                    "matched": matched,
+                    "source": o.source,
+                    "note": o.note(),
+                }
+            });
+            serde_json::to_writer(&mut w.jsonl, &line)?;
+            w.jsonl.push(b'\n');
+        }
+        Ok(Some(o.category))
+    }
 }

@@ -488,7 +488,14 @@ impl ActivityReader {
                     );
                 }
                 let row = headers.map(|h| (self.row + 1, h));
-                decode_record(&self.name, record, self.line, row, &mut self.fields)?;
+                decode_record(
+                    &self.name,
+                    record.iter(),
+                    record.len(),
+                    self.line,
+                    row,
+                    &mut self.fields,
+                )?;
                 Ok(true)
             }
             Source::Sheet { rows, .. } => match rows.next() {
@@ -547,40 +554,91 @@ impl ActivityReader {
             }
             self.row += 1;
             self.counts.rows += 1;
-            if self.fields.iter().all(|f| f.trim().is_empty()) {
+            let mut activity = Activity::default();
+            let filled = fill_activity(
+                &self.fields,
+                self.row,
+                self.line,
+                &self.columns,
+                &self.labels,
+                &mut activity,
+            )
+            .map_err(|(column, e)| anyhow!("{}: {e}", self.at(column)))?;
+            if !filled {
                 self.counts.blank += 1;
                 continue;
             }
-            let cell = |i: usize| self.fields.get(i).map(String::as_str).unwrap_or("");
-            let mut text = String::new();
-            for &i in &self.columns.text {
-                let part = cell(i).trim();
-                if part.is_empty() {
-                    continue;
-                }
-                if !text.is_empty() {
-                    text.push_str(". ");
-                }
-                text.push_str(part);
+            return Ok(Some(activity));
+        }
+    }
+
+    /// Replaces the contents of `batch` with the next raw records (up to
+    /// [`BATCH_ROWS`] rows or about [`BATCH_BYTES`] bytes), undecoded, for
+    /// [`RowDecoder`] to decode on any thread. The batch is left empty at the
+    /// end of the input. On an error, the records read before it stay in the
+    /// batch.
+    pub fn read_batch(&mut self, batch: &mut Records) -> Result<()> {
+        batch.clear();
+        while batch.len() < BATCH_ROWS && batch.bytes.len() < BATCH_BYTES {
+            if let Some((line, cells)) = self.pending.pop_front() {
+                self.row += 1;
+                self.counts.rows += 1;
+                batch.push(self.row, line, cells.iter().map(String::as_bytes));
+                continue;
             }
-            let id = match self.columns.id.map(cell).map(str::trim) {
-                Some(id) if !id.is_empty() => id.to_string(),
-                _ => self.row.to_string(),
-            };
-            let manual = match self.columns.level {
-                Some(i) => self
-                    .labels
-                    .parse(cell(i))
-                    .map_err(|e| anyhow!("{}: {e}", self.at(i)))?,
-                None => None,
-            };
-            return Ok(Some(Activity {
-                row: self.row,
-                line: self.line,
-                id,
-                text,
-                manual,
-            }));
+            match &mut self.source {
+                Source::Csv { csv, record, crlf } => {
+                    if !csv
+                        .read_byte_record(record)
+                        .map_err(|e| csv_error(&self.name, e))?
+                    {
+                        if let Some(line) = csv.get_ref().unclosed_quote_line() {
+                            bail!(
+                                "{}: line {line}: a quoted cell is never closed, so the rest of the file would be read as one cell; check the `\"` on that line",
+                                self.name
+                            );
+                        }
+                        return Ok(());
+                    }
+                    let pos = record.position();
+                    self.line = pos.map_or(0, |p| p.line() + u64::from(*crlf && p.byte() > 0));
+                    if let Some(line) = csv.get_ref().unclosed_quote_line() {
+                        bail!(
+                            "{}: line {line}: a quoted cell is never closed, so the rest of the file would be read as one cell; check the `\"` on that line",
+                            self.name
+                        );
+                    }
+                    self.row += 1;
+                    self.counts.rows += 1;
+                    batch.push(self.row, self.line, record.iter());
+                }
+                Source::Sheet { .. } => {
+                    if !self.next_raw(None)? {
+                        return Ok(());
+                    }
+                    self.row += 1;
+                    self.counts.rows += 1;
+                    batch.push(
+                        self.row,
+                        self.line,
+                        self.fields.iter().map(String::as_bytes),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// What decodes this reader's records on other threads.
+    pub fn decoder(&self) -> RowDecoder {
+        RowDecoder {
+            name: self.name.clone(),
+            sheet: match &self.source {
+                Source::Sheet { sheet, .. } => Some(sheet.clone()),
+                Source::Csv { .. } => None,
+            },
+            columns: self.columns.clone(),
+            labels: self.labels.clone(),
         }
     }
 
@@ -603,6 +661,209 @@ impl ActivityReader {
             self.row
         )
     }
+}
+
+/// Rows per batch handed to other threads: enough to amortize the hand-over,
+/// few enough that the batches in flight take little memory.
+pub const BATCH_ROWS: usize = 1024;
+/// Bytes of cells per batch, for portfolios of long descriptions.
+pub const BATCH_BYTES: usize = 256 * 1024;
+
+/// Raw records in input order, their cells undecoded: what
+/// [`ActivityReader::read_batch`] fills and [`RowDecoder`] reads.
+#[derive(Debug, Default)]
+pub struct Records {
+    /// The cells of every record, one after another.
+    bytes: Vec<u8>,
+    /// Where each cell ends in `bytes`, record after record.
+    ends: Vec<usize>,
+    rows: Vec<RecordAt>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct RecordAt {
+    row: u64,
+    line: u64,
+    /// The record's cells: `ends[first..first + cells]`.
+    first: usize,
+    cells: usize,
+}
+
+impl Records {
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+        self.rows.clear();
+    }
+
+    fn push<'a>(&mut self, row: u64, line: u64, cells: impl Iterator<Item = &'a [u8]>) {
+        let first = self.ends.len();
+        for cell in cells {
+            self.bytes.extend_from_slice(cell);
+            self.ends.push(self.bytes.len());
+        }
+        self.rows.push(RecordAt {
+            row,
+            line,
+            first,
+            cells: self.ends.len() - first,
+        });
+    }
+
+    /// The `i`-th record of the batch.
+    pub fn get(&self, i: usize) -> Record<'_> {
+        let at = self.rows[i];
+        let start = if at.first == 0 {
+            0
+        } else {
+            self.ends[at.first - 1]
+        };
+        Record {
+            row: at.row,
+            line: at.line,
+            start,
+            ends: &self.ends[at.first..at.first + at.cells],
+            bytes: &self.bytes,
+        }
+    }
+}
+
+impl crate::pipeline::Batch for Records {
+    fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
+
+/// One raw record of a [`Records`] batch.
+#[derive(Debug, Clone, Copy)]
+pub struct Record<'a> {
+    /// 1-based data row number (the header is row 0).
+    pub row: u64,
+    /// Physical line where the record starts.
+    pub line: u64,
+    start: usize,
+    ends: &'a [usize],
+    bytes: &'a [u8],
+}
+
+impl<'a> Record<'a> {
+    /// The raw cells, in column order.
+    pub fn cells(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
+        let (bytes, ends, mut from) = (self.bytes, self.ends, self.start);
+        ends.iter().map(move |&end| {
+            let cell = &bytes[from..end];
+            from = end;
+            cell
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+}
+
+/// Decodes the records of one portfolio on any thread: cells to text, and
+/// the activity they describe, with errors placed like the reader's.
+#[derive(Debug, Clone)]
+pub struct RowDecoder {
+    name: String,
+    sheet: Option<String>,
+    pub columns: Columns,
+    labels: LabelNames,
+}
+
+impl RowDecoder {
+    /// Decodes the cells of `rec` into `cells` (reusing its strings).
+    pub fn cells(&self, rec: &Record<'_>, cells: &mut Vec<String>) -> Result<()> {
+        decode_record(
+            &self.name,
+            rec.cells(),
+            rec.len(),
+            rec.line,
+            Some((rec.row, &self.columns.headers)),
+            cells,
+        )
+    }
+
+    /// Fills `out` with the activity of a decoded record (reusing its
+    /// strings); false for a blank row.
+    pub fn activity(&self, rec: &Record<'_>, cells: &[String], out: &mut Activity) -> Result<bool> {
+        fill_activity(cells, rec.row, rec.line, &self.columns, &self.labels, out)
+            .map_err(|(column, e)| anyhow!("{}: {e}", self.at(rec, column)))
+    }
+
+    /// The portfolio's name in messages.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Error context for a cell: `file: line N (row R), column `C``.
+    pub fn at(&self, rec: &Record<'_>, column: usize) -> String {
+        let col = self
+            .columns
+            .headers
+            .get(column)
+            .map_or_else(|| format!("#{}", column + 1), Clone::clone);
+        let place = match &self.sheet {
+            Some(sheet) => format!("sheet `{sheet}` row {}", rec.line),
+            None => format!("line {}", rec.line),
+        };
+        format!("{}: {place} (row {}), column `{col}`", self.name, rec.row)
+    }
+}
+
+/// Fills `out` with the activity of one row's cells; false for a blank row.
+/// A bad manual level is returned as (column, message).
+fn fill_activity(
+    cells: &[String],
+    row: u64,
+    line: u64,
+    columns: &Columns,
+    labels: &LabelNames,
+    out: &mut Activity,
+) -> std::result::Result<bool, (usize, String)> {
+    if cells.iter().all(|f| f.trim().is_empty()) {
+        return Ok(false);
+    }
+    let cell = |i: usize| cells.get(i).map(String::as_str).unwrap_or("");
+    out.row = row;
+    out.line = line;
+    out.text.clear();
+    for &i in &columns.text {
+        let part = cell(i).trim();
+        if part.is_empty() {
+            continue;
+        }
+        if !out.text.is_empty() {
+            out.text.push_str(". ");
+        }
+        out.text.push_str(part);
+    }
+    out.id.clear();
+    match columns.id.map(cell).map(str::trim) {
+        Some(id) if !id.is_empty() => out.id.push_str(id),
+        _ => {
+            use std::fmt::Write;
+            let _ = write!(out.id, "{row}");
+        }
+    }
+    out.manual = match columns.level {
+        Some(i) => labels.parse(cell(i)).map_err(|e| (i, e))?,
+        None => None,
+    };
+    Ok(true)
 }
 
 fn delimiter_name(d: u8) -> String {
@@ -656,16 +917,17 @@ fn name_headers(mut headers: Vec<String>, source: &str) -> Result<Vec<String>> {
     Ok(headers)
 }
 
-fn decode_record(
+fn decode_record<'a>(
     name: &str,
-    rec: &csv::ByteRecord,
+    rec: impl Iterator<Item = &'a [u8]>,
+    len: usize,
     line: u64,
     row: Option<(u64, &[String])>,
     out: &mut Vec<String>,
 ) -> Result<()> {
-    out.resize_with(rec.len(), String::new);
-    out.truncate(rec.len());
-    for (i, field) in rec.iter().enumerate() {
+    out.resize_with(len, String::new);
+    out.truncate(len);
+    for (i, field) in rec.enumerate() {
         let at = || {
             let col = match row {
                 Some((_, headers)) => headers
