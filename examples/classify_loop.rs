@@ -1,6 +1,8 @@
 //! Classifies a fixed mix of activity texts many times, for profiling the
-//! classifier alone (e.g. under `valgrind --tool=callgrind`):
-//! `cargo run --release --example classify_loop -- 20000`.
+//! classifier alone (e.g. under `valgrind --tool=callgrind` or `perf`):
+//! `cargo run --release --example classify_loop -- 20000`, or with the
+//! `activity` column of a portfolio as the mix:
+//! `cargo run --release --example classify_loop -- 1000000 portfolio.csv`.
 
 use spectrum_audit::classify::{Classifier, Scratch};
 
@@ -20,13 +22,29 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(100_000);
+    let owned: Vec<String> = match std::env::args().nth(2) {
+        Some(path) => {
+            let mut r = csv::Reader::from_path(path).unwrap();
+            let col = r
+                .headers()
+                .unwrap()
+                .iter()
+                .position(|h| h == "activity")
+                .expect("an `activity` column");
+            r.records()
+                .take(100_000)
+                .map(|rec| rec.unwrap()[col].to_string())
+                .collect()
+        }
+        None => TEXTS.iter().map(|t| t.to_string()).collect(),
+    };
     let rules = spectrum_audit::rules::builtin().unwrap();
     let classifier = Classifier::new(&rules).unwrap();
     let mut scratch = Scratch::default();
     let mut levels = [0u64; 8];
     let t = std::time::Instant::now();
     for i in 0..n {
-        let c = classifier.classify_with(TEXTS[i % TEXTS.len()], &mut scratch);
+        let c = classifier.classify_with(&owned[i % owned.len()], &mut scratch);
         levels[c.level.map_or(7, usize::from)] += 1;
     }
     let el = t.elapsed();

@@ -296,26 +296,23 @@ impl PhraseSet {
                 break;
             }
             let from = stems.len() as u32;
-            let mut state = ROOT;
+            let mut state = trie.root;
             while i < n && WORD_BYTE[usize::from(bytes[i])] {
                 state = trie.next(state, bytes[i]);
                 i += 1;
-                if state & !INFO == DEAD {
+                if state == DEAD {
                     // Not a word or stem of any phrase: skip the rest.
                     while i < n && WORD_BYTE[usize::from(bytes[i])] {
                         i += 1;
                     }
                     break;
                 }
-                if state & INFO != 0 {
-                    let stem = trie.info[(state & !INFO) as usize].1;
-                    if stem != NONE {
-                        stems.push(stem);
-                    }
+                if state & STEM != 0 {
+                    stems.push(trie.stem[trie.index(state)]);
                 }
             }
-            let word = if state & INFO != 0 {
-                trie.info[(state & !INFO) as usize].0
+            let word = if state & WORD != 0 {
+                trie.word[trie.index(state)]
             } else {
                 NONE
             };
@@ -329,24 +326,32 @@ impl PhraseSet {
     }
 }
 
-/// State ids of [`WordTrie`]: an index, with [`INFO`] set when the state
-/// ends a known word or a stem.
+/// Transitions of [`WordTrie`]: the next state's row offset in the table
+/// (its index times the row length), with [`WORD`] set when the state ends a
+/// known word and [`STEM`] when it ends a stem. Dead is 0.
 const DEAD: u32 = 0;
-const ROOT: u32 = 1;
-const INFO: u32 = 1 << 31;
+const WORD: u32 = 1 << 31;
+const STEM: u32 = 1 << 30;
+const OFFSET: u32 = STEM - 1;
 
 /// A trie automaton over words and stems; letters of either case share a
-/// symbol, and characters no word uses lead to [`DEAD`].
+/// symbol, and characters no word uses lead to [`DEAD`]. States are numbered
+/// breadth-first, so the rows of the first few letters — where most words of
+/// a text leave the trie — sit together at the start of the table.
 #[derive(Debug, Clone)]
 struct WordTrie {
     /// Byte → symbol; 0 for bytes no word contains.
     symbol: [u8; 256],
     /// log2 of the row length (symbols, rounded up to a power of two).
     shift: u32,
-    /// `state << shift | symbol` → next state (with [`INFO`] when it has some).
+    /// Row offset of the root.
+    root: u32,
+    /// `offset | symbol` → next transition, see [`DEAD`].
     trans: Vec<u32>,
-    /// Per state: (known-word id, stem id) ending there, either [`NONE`].
-    info: Vec<(u32, u32)>,
+    /// Per state: the known word it ends, or [`NONE`].
+    word: Vec<u32>,
+    /// Per state: the stem it ends, or [`NONE`].
+    stem: Vec<u32>,
 }
 
 impl WordTrie {
@@ -365,49 +370,82 @@ impl WordTrie {
         }
         let shift = (symbols + 1).next_power_of_two().trailing_zeros();
         let row = 1usize << shift;
-        // Rows for the dead state and the root.
-        let mut trans = vec![0u32; 2 * row];
-        let mut info = vec![(NONE, NONE); 2];
+        // A plain trie first (state 0 dead, 1 the root; values are indexes).
+        let mut children: Vec<Vec<(u8, usize)>> = vec![Vec::new(), Vec::new()];
+        let mut ends = vec![(NONE, NONE); 2];
         for (w, &(word, stem)) in vocab.iter().zip(ids) {
-            let mut state = ROOT as usize;
+            let mut state = 1usize;
             for b in w.bytes() {
-                let slot = (state << shift) | usize::from(symbol[usize::from(b)]);
-                if trans[slot] == DEAD {
-                    let new = info.len();
-                    if new as u32 >= INFO {
-                        anyhow::bail!("rule terms are too many to compile");
+                let sym = symbol[usize::from(b)];
+                state = match children[state].iter().find(|c| c.0 == sym) {
+                    Some(&(_, next)) => next,
+                    None => {
+                        children.push(Vec::new());
+                        ends.push((NONE, NONE));
+                        let next = children.len() - 1;
+                        children[state].push((sym, next));
+                        next
                     }
-                    trans[slot] = new as u32;
-                    trans.resize(trans.len() + row, DEAD);
-                    info.push((NONE, NONE));
-                }
-                state = trans[slot] as usize;
+                };
             }
             if word != NONE {
-                info[state].0 = word;
+                ends[state].0 = word;
             }
             if stem != NONE {
-                info[state].1 = stem;
+                ends[state].1 = stem;
             }
         }
-        for t in trans.iter_mut() {
-            if *t != DEAD && info[*t as usize] != (NONE, NONE) {
-                *t |= INFO;
+        if (children.len() << shift) > OFFSET as usize {
+            anyhow::bail!("rule terms are too many to compile");
+        }
+        // Breadth-first numbering, then the table.
+        let mut order = vec![0usize, 1];
+        let mut k = 1;
+        while k < order.len() {
+            let mut next: Vec<(u8, usize)> = children[order[k]].clone();
+            next.sort_unstable();
+            order.extend(next.iter().map(|c| c.1));
+            k += 1;
+        }
+        let mut number = vec![0usize; children.len()];
+        for (new, &old) in order.iter().enumerate() {
+            number[old] = new;
+        }
+        let mut trans = vec![DEAD; order.len() * row];
+        let mut word = vec![NONE; order.len()];
+        let mut stem = vec![NONE; order.len()];
+        for (new, &old) in order.iter().enumerate() {
+            (word[new], stem[new]) = ends[old];
+            for &(sym, child) in &children[old] {
+                let (n, (w, s)) = (number[child], ends[child]);
+                let mut t = (n << shift) as u32;
+                if w != NONE {
+                    t |= WORD;
+                }
+                if s != NONE {
+                    t |= STEM;
+                }
+                trans[(new << shift) | usize::from(sym)] = t;
             }
         }
         Ok(WordTrie {
             symbol,
             shift,
+            root: 1 << shift,
             trans,
-            info,
+            word,
+            stem,
         })
     }
 
     #[inline(always)]
     fn next(&self, state: u32, byte: u8) -> u32 {
-        let slot = (((state & !INFO) as usize) << self.shift)
-            | usize::from(self.symbol[usize::from(byte)]);
-        self.trans[slot]
+        self.trans[(state & OFFSET) as usize | usize::from(self.symbol[usize::from(byte)])]
+    }
+
+    #[inline(always)]
+    fn index(&self, state: u32) -> usize {
+        ((state & OFFSET) >> self.shift) as usize
     }
 }
 
