@@ -700,26 +700,23 @@ fn parallel_and_sequential_runs_agree() {
 #[test]
 fn parallel_and_sequential_runs_stop_at_the_same_bad_row() {
     let dir = tempfile::tempdir().unwrap();
-    let mut rows = vec![vec![
-        "id".to_string(),
-        "activity".into(),
-        "budget".into(),
-    ]];
+    let mut rows = vec![vec!["id".to_string(), "activity".into(), "budget".into()]];
     for i in 0..6000usize {
         rows.push(vec![
             format!("G{i}"),
             format!("Train {i} school nurses to recognize exploitation"),
-            if i == 4500 { "lots".into() } else { format!("{i}") },
+            if i == 4500 {
+                "lots".into()
+            } else {
+                format!("{i}")
+            },
         ]);
     }
     let bad_weight = dir.path().join("bad-weight.csv");
     write_csv(&bad_weight, &rows);
     // Row 5200's text is not UTF-8 although everything before it is.
     let mut bytes = std::fs::read(&bad_weight).unwrap();
-    let at = bytes
-        .windows(10)
-        .position(|w| w == b"Train 5199")
-        .unwrap();
+    let at = bytes.windows(10).position(|w| w == b"Train 5199").unwrap();
     bytes[at + 1] = 0xe9;
     let bad_text = dir.path().join("bad-text.csv");
     std::fs::write(&bad_text, bytes).unwrap();
