@@ -36,7 +36,7 @@ fn main() {
                 .map(|rec| rec.unwrap()[col].to_string())
                 .collect()
         }
-        None => TEXTS.iter().map(|t| t.to_string()).collect(),
+        None => TEXTS.iter().map(ToString::to_string).collect(),
     };
     let rules = spectrum_audit::rules::builtin().unwrap();
     let classifier = Classifier::new(&rules).unwrap();
