@@ -178,12 +178,21 @@ struct Near {
     within: u32,
 }
 
-/// One phrase found in the text, by word positions (end exclusive).
+/// A term found in the text, by word positions (end exclusive).
 #[derive(Debug, Clone, Copy)]
 struct Hit {
-    kind: EntryKind,
-    start: usize,
-    end: usize,
+    term: usize,
+    start: u32,
+    end: u32,
+}
+
+/// An exclusion phrase found in the text.
+#[derive(Debug, Clone, Copy)]
+struct ExcludeHit {
+    target: Target,
+    exclude: usize,
+    start: u32,
+    end: u32,
 }
 
 /// Reusable buffers so classifying many rows does not allocate per row.
@@ -191,11 +200,15 @@ struct Hit {
 pub struct Scratch {
     phrases: PhraseScratch,
     norm: Vec<u8>,
+    /// Term hits in the order found: by first word, then by length.
     hits: Vec<Hit>,
+    excludes: Vec<ExcludeHit>,
+    /// Proximity-pair parts found: (pair, side, word).
+    near_hits: Vec<(usize, u8, u32)>,
     counted: Vec<bool>,
     counted_ids: Vec<usize>,
+    /// Hits that take part in containment, as indexes into `hits`.
     order: Vec<usize>,
-    near_hits: Vec<(usize, u8, usize)>,
 }
 
 /// Marks a term as counted for the current row (once).
@@ -210,8 +223,10 @@ fn mark(counted: &mut [bool], ids: &mut Vec<usize>, term: usize) {
 #[derive(Debug, Clone)]
 pub struct Classifier {
     phrases: PhraseSet,
-    /// What each phrase stands for (a phrase can serve several terms).
-    entries: Vec<Vec<EntryKind>>,
+    /// What each phrase stands for (a phrase can serve several terms):
+    /// `entries[entry_at[p]..entry_at[p + 1]]` for phrase `p`.
+    entry_at: Vec<u32>,
+    entries: Vec<EntryKind>,
     terms: Vec<TermInfo>,
     excludes: Vec<String>,
     regex: Option<RegexSet>,
@@ -239,6 +254,12 @@ impl Classifier {
             b.add_excludes(Target::Tag(i), &tag.exclude);
         }
         let phrases = std::mem::take(&mut b.phrases).build()?;
+        let mut entry_at = vec![0u32];
+        let mut entries = Vec::new();
+        for kinds in &b.entries {
+            entries.extend_from_slice(kinds);
+            entry_at.push(entries.len() as u32);
+        }
         let regex = if b.regexes.is_empty() {
             None
         } else {
@@ -249,7 +270,8 @@ impl Classifier {
         };
         Ok(Classifier {
             phrases,
-            entries: b.entries,
+            entry_at,
+            entries,
             terms: b.terms,
             excludes: b.excludes,
             regex,
@@ -305,13 +327,13 @@ impl Classifier {
             phrases: _,
             norm,
             hits,
+            excludes,
+            near_hits,
             counted,
             counted_ids,
             order,
-            near_hits,
         } = scratch;
         let hits = &*hits;
-
         out.reason = Some(REASON_NO_MATCH);
         // `counted` is a bitmap over all terms, kept all-false between rows:
         // only the bits set for this row (listed in `counted_ids`) are reset.
@@ -320,75 +342,62 @@ impl Classifier {
             counted.resize(self.terms.len(), false);
         }
         counted_ids.clear();
-        let mut any_hit = false;
+        let mut any_hit = !hits.is_empty();
 
-        // Phrase terms: exclusions first (a rare case, so looked for only
-        // when an exclusion phrase matched at all), then containment.
-        let has_excludes = hits
-            .iter()
-            .any(|h| matches!(h.kind, EntryKind::Exclude(..)));
+        // Phrase terms: exclusions first, then containment.
         order.clear();
         for (i, h) in hits.iter().enumerate() {
-            let EntryKind::Term(term) = h.kind else {
-                continue;
-            };
-            any_hit = true;
-            let target = self.terms[term].target;
-            if has_excludes && let Some(by) = self.exclusion(hits, target, h) {
-                push_dropped(&mut out.dropped, term, target, by, true);
+            let target = self.terms[h.term].target;
+            if !excludes.is_empty()
+                && let Some(by) = excludes.iter().find_map(|x| {
+                    (x.target == target && x.start <= h.start && x.end >= h.end)
+                        .then_some(x.exclude)
+                })
+            {
+                push_dropped(&mut out.dropped, h.term, target, by, true);
                 continue;
             }
             if matches!(target, Target::Tag(_)) {
                 // Tags are secondary labels: no containment between them and levels.
-                mark(counted, counted_ids, term);
+                mark(counted, counted_ids, h.term);
             } else {
                 order.push(i);
             }
         }
-        // Containment in one sweep: with hits ordered by start, then longest
-        // first, a hit is covered by a longer one exactly when an earlier hit
-        // starting before it ends at or after its end, or an earlier hit with
-        // the same start ends after it. Identical spans both count.
-        order.sort_unstable_by(|a, b| {
-            (hits[*a].start, std::cmp::Reverse(hits[*a].end))
-                .cmp(&(hits[*b].start, std::cmp::Reverse(hits[*b].end)))
-        });
-        let mut reach_before = 0usize; // furthest end among hits starting earlier
-        let mut group_start = usize::MAX;
-        let mut group_end = 0usize; // longest end among hits with this start
-        let mut group_reach = 0usize; // `reach_before` when this start began
-        for &i in order.iter() {
-            let h = &hits[i];
-            if h.start != group_start {
-                reach_before = reach_before.max(if group_start == usize::MAX {
-                    0
+        // Containment in one sweep over the hits as found (by first word,
+        // then shortest first): a hit is covered by a longer one exactly when
+        // a hit starting earlier reaches its end, or the longest hit with the
+        // same start ends after it. Identical spans both count.
+        let mut reach_before = 0u32; // furthest end among hits starting earlier
+        let mut g = 0;
+        while g < order.len() {
+            let start = hits[order[g]].start;
+            let mut e = g + 1;
+            while e < order.len() && hits[order[e]].start == start {
+                e += 1;
+            }
+            let group_end = hits[order[e - 1]].end;
+            for &i in &order[g..e] {
+                let h = &hits[i];
+                if reach_before >= h.end || group_end > h.end {
+                    // Found again only here, for the (rarer) terms that are dropped.
+                    let by = self.covering(hits, order, h).unwrap_or(h.term);
+                    push_dropped(
+                        &mut out.dropped,
+                        h.term,
+                        self.terms[h.term].target,
+                        by,
+                        false,
+                    );
                 } else {
-                    group_end
-                });
-                group_reach = reach_before;
-                group_start = h.start;
-                group_end = h.end;
+                    mark(counted, counted_ids, h.term);
+                }
             }
-            let covered = group_reach >= h.end || group_end > h.end;
-            let EntryKind::Term(term) = h.kind else {
-                continue;
-            };
-            if covered {
-                // Found again only here, for the (rarer) terms that are dropped.
-                let by = self.covering(hits, order, h).unwrap_or(term);
-                push_dropped(&mut out.dropped, term, self.terms[term].target, by, false);
-            } else {
-                mark(counted, counted_ids, term);
-            }
+            reach_before = reach_before.max(group_end);
+            g = e;
         }
 
         // Proximity pairs: only the near-pair parts that matched are looked at.
-        near_hits.clear();
-        for h in hits.iter() {
-            if let EntryKind::NearPart { near, side } = h.kind {
-                near_hits.push((near, side, h.start));
-            }
-        }
         if !near_hits.is_empty() {
             near_hits.sort_unstable();
             let mut k = 0;
@@ -404,7 +413,7 @@ impl Classifier {
                     group
                         .iter()
                         .filter(|p| p.1 == 1)
-                        .any(|b| b.2.abs_diff(a.2) <= within)
+                        .any(|b| b.2.abs_diff(a.2) as usize <= within)
                 });
                 if found {
                     any_hit = true;
@@ -457,45 +466,44 @@ impl Classifier {
         decide(out, any_hit);
     }
 
-    /// The exclusion phrase of `target` that covers hit `h`, if any.
-    fn exclusion(&self, hits: &[Hit], target: Target, h: &Hit) -> Option<usize> {
-        hits.iter().find_map(|x| match x.kind {
-            EntryKind::Exclude(t, ex) if t == target && x.start <= h.start && x.end >= h.end => {
-                Some(ex)
-            }
-            _ => None,
-        })
-    }
-
-    /// A strictly longer counting hit (from `order`) that covers `h`.
+    /// A strictly longer counting hit (from `order`) that covers `h`: of
+    /// several, the earliest starting, then the longest.
     fn covering(&self, hits: &[Hit], order: &[usize], h: &Hit) -> Option<usize> {
-        order.iter().find_map(|&j| {
-            let x = &hits[j];
-            match x.kind {
-                EntryKind::Term(other)
-                    if x.start <= h.start
-                        && x.end >= h.end
-                        && x.end - x.start > h.end - h.start =>
-                {
-                    Some(other)
-                }
-                _ => None,
-            }
-        })
+        order
+            .iter()
+            .map(|&j| &hits[j])
+            .filter(|x| x.start <= h.start && x.end >= h.end && x.end - x.start > h.end - h.start)
+            .min_by_key(|x| (x.start, std::cmp::Reverse(x.end)))
+            .map(|x| x.term)
     }
 
-    /// Finds every phrase in `text` into `scratch.hits`; returns the number
-    /// of words in the text.
+    /// Finds every phrase in `text` into the scratch lists of terms,
+    /// exclusions and proximity-pair parts; returns the number of words in
+    /// the text.
     fn collect_hits(&self, text: &str, scratch: &mut Scratch) -> u32 {
-        let Scratch { phrases, hits, .. } = scratch;
+        let Scratch {
+            phrases,
+            hits,
+            excludes,
+            near_hits,
+            ..
+        } = scratch;
         hits.clear();
+        excludes.clear();
+        near_hits.clear();
         self.phrases.find(text, phrases, |phrase, start, end| {
-            for &kind in &self.entries[phrase as usize] {
-                hits.push(Hit {
-                    kind,
-                    start: start as usize,
-                    end: end as usize,
-                });
+            let p = phrase as usize;
+            for &kind in &self.entries[self.entry_at[p] as usize..self.entry_at[p + 1] as usize] {
+                match kind {
+                    EntryKind::Term(term) => hits.push(Hit { term, start, end }),
+                    EntryKind::Exclude(target, exclude) => excludes.push(ExcludeHit {
+                        target,
+                        exclude,
+                        start,
+                        end,
+                    }),
+                    EntryKind::NearPart { near, side } => near_hits.push((near, side, start)),
+                }
             }
         })
     }
