@@ -4,7 +4,7 @@
 //! `activity` column of a portfolio as the mix:
 //! `cargo run --release --example classify_loop -- 1000000 portfolio.csv`.
 
-use spectrum_audit::classify::{Classifier, Scratch};
+use spectrum_audit::classify::{Classification, Classifier, Scratch};
 
 const TEXTS: &[&str] = &[
     "Deliver a healthy relationships curriculum to middle school students in three school districts, with weekly sessions",
@@ -41,10 +41,11 @@ fn main() {
     let rules = spectrum_audit::rules::builtin().unwrap();
     let classifier = Classifier::new(&rules).unwrap();
     let mut scratch = Scratch::default();
+    let mut c = Classification::default();
     let mut levels = [0u64; 8];
     let t = std::time::Instant::now();
     for i in 0..n {
-        let c = classifier.classify_with(&owned[i % owned.len()], &mut scratch);
+        classifier.classify_into(&owned[i % owned.len()], &mut scratch, &mut c);
         levels[c.level.map_or(7, usize::from)] += 1;
     }
     let el = t.elapsed();

@@ -36,19 +36,6 @@ use crate::text::normalize_bytes_into;
 /// No id (no known word, no stem, no phrase node).
 const NONE: u32 = u32::MAX;
 
-/// Bytes that belong to words: ASCII letters and digits, and every byte of a
-/// multi-byte character (normalized text keeps only letters and marks there).
-const WORD_BYTE: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        t[b] = c >= 128 || c.is_ascii_alphanumeric();
-        b += 1;
-    }
-    t
-};
-
 /// A node of the phrase trie: the phrases that end here, and where the next
 /// word leads.
 #[derive(Debug, Clone, Default)]
@@ -285,11 +272,12 @@ impl PhraseSet {
         tokens.clear();
         stems.clear();
         let trie = &self.words;
+        let class = &trie.class;
         let n = bytes.len();
         let mut i = 0;
         let mut at = 0u32;
         loop {
-            while i < n && !WORD_BYTE[usize::from(bytes[i])] {
+            while i < n && class[usize::from(bytes[i])] == 0 {
                 i += 1;
             }
             if i == n {
@@ -297,17 +285,23 @@ impl PhraseSet {
             }
             let from = stems.len() as u32;
             let mut state = trie.root;
-            while i < n && WORD_BYTE[usize::from(bytes[i])] {
-                state = trie.next(state, bytes[i]);
-                i += 1;
-                if state == DEAD {
-                    // Not a word or stem of any phrase: skip the rest.
-                    while i < n && WORD_BYTE[usize::from(bytes[i])] {
-                        i += 1;
-                    }
+            while i < n {
+                let c = class[usize::from(bytes[i])];
+                if c == 0 {
                     break;
                 }
-                if state & STEM != 0 {
+                i += 1;
+                state = trie.next(state, c);
+                // One test for the two rare cases: the dead state (0, which
+                // wraps to all ones) and a state that ends a stem.
+                if state.wrapping_sub(1) & STEM != 0 {
+                    if state == DEAD {
+                        // Not a word or stem of any phrase: skip the rest.
+                        while i < n && class[usize::from(bytes[i])] != 0 {
+                            i += 1;
+                        }
+                        break;
+                    }
                     stems.push(trie.stem[trie.index(state)]);
                 }
             }
@@ -340,8 +334,10 @@ const OFFSET: u32 = STEM - 1;
 /// a text leave the trie — sit together at the start of the table.
 #[derive(Debug, Clone)]
 struct WordTrie {
-    /// Byte → symbol; 0 for bytes no word contains.
-    symbol: [u8; 256],
+    /// Byte → symbol: 0 for a word break (an ASCII byte that is not a letter
+    /// or digit), 1 for a word byte no phrase uses (its column is all dead),
+    /// 2 and up for the bytes of the phrases' words.
+    class: [u8; 256],
     /// log2 of the row length (symbols, rounded up to a power of two).
     shift: u32,
     /// Row offset of the root.
@@ -357,10 +353,14 @@ struct WordTrie {
 impl WordTrie {
     fn new(vocab: &[String], ids: &[(u32, u32)]) -> anyhow::Result<Self> {
         let mut symbol = [0u8; 256];
-        let mut symbols = 0usize;
+        for (b, c) in symbol.iter_mut().enumerate() {
+            let b = b as u8;
+            *c = u8::from(b >= 128 || b.is_ascii_alphanumeric());
+        }
+        let mut symbols = 1usize;
         for b in vocab.iter().flat_map(|w| w.bytes()) {
             let b = b.to_ascii_lowercase();
-            if symbol[usize::from(b)] == 0 {
+            if symbol[usize::from(b)] <= 1 {
                 symbols += 1;
                 let s = u8::try_from(symbols)
                     .map_err(|_| anyhow::anyhow!("rule terms use too many distinct characters"))?;
@@ -429,7 +429,7 @@ impl WordTrie {
             }
         }
         Ok(WordTrie {
-            symbol,
+            class: symbol,
             shift,
             root: 1 << shift,
             trans,
@@ -439,8 +439,8 @@ impl WordTrie {
     }
 
     #[inline(always)]
-    fn next(&self, state: u32, byte: u8) -> u32 {
-        self.trans[(state & OFFSET) as usize | usize::from(self.symbol[usize::from(byte)])]
+    fn next(&self, state: u32, class: u8) -> u32 {
+        self.trans[(state & OFFSET) as usize | usize::from(class)]
     }
 
     #[inline(always)]
