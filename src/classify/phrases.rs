@@ -271,62 +271,54 @@ impl PhraseSet {
     fn tokenize(&self, bytes: &[u8], tokens: &mut Vec<Token>, stems: &mut Vec<u32>) -> u32 {
         tokens.clear();
         stems.clear();
-        let trie = &self.words;
-        let class = &trie.class;
-        let n = bytes.len();
-        let mut i = 0;
-        let mut at = 0u32;
-        loop {
-            while i < n && class[usize::from(bytes[i])] == 0 {
-                i += 1;
-            }
-            if i == n {
-                break;
-            }
-            let from = stems.len() as u32;
-            let mut state = trie.root;
-            while i < n {
-                let c = class[usize::from(bytes[i])];
-                if c == 0 {
-                    break;
-                }
-                i += 1;
-                state = trie.next(state, c);
-                // One test for the two rare cases: the dead state (0, which
-                // wraps to all ones) and a state that ends a stem.
-                if state.wrapping_sub(1) & STEM != 0 {
-                    if state == DEAD {
-                        // Not a word or stem of any phrase: skip the rest.
-                        while i < n && class[usize::from(bytes[i])] != 0 {
-                            i += 1;
-                        }
-                        break;
-                    }
-                    stems.push(trie.stem[trie.index(state)]);
-                }
-            }
-            let word = if state & WORD != 0 {
-                trie.word[trie.index(state)]
-            } else {
-                NONE
-            };
-            let to = stems.len() as u32;
-            if word != NONE || to > from {
-                tokens.push(Token { at, word, from, to });
-            }
-            at += 1;
+        match &self.words.trans {
+            Table::Small(t) => self.words.walk(t, bytes, tokens, stems),
+            Table::Large(t) => self.words.walk(t, bytes, tokens, stems),
         }
-        at
     }
 }
 
-/// Transitions of [`WordTrie`]: the next state's row offset in the table
-/// (its index times the row length), with [`WORD`] set when the state ends a
-/// known word and [`STEM`] when it ends a stem. Dead is 0.
+/// A transition: the next state's index, with [`Cell::WORD`] set when that
+/// state ends a known word and [`Cell::STEM`] when it ends a stem; 0 is the
+/// dead state. Tries of under 16,384 states use 16-bit cells, so more of the
+/// table stays in the CPU's first-level cache.
+trait Cell: Copy {
+    const WORD: u32;
+    const STEM: u32;
+    fn get(self) -> u32;
+    fn new(value: u32) -> Self;
+}
+
+impl Cell for u16 {
+    const WORD: u32 = 1 << 15;
+    const STEM: u32 = 1 << 14;
+    fn get(self) -> u32 {
+        u32::from(self)
+    }
+    fn new(value: u32) -> Self {
+        value as u16
+    }
+}
+
+impl Cell for u32 {
+    const WORD: u32 = 1 << 31;
+    const STEM: u32 = 1 << 30;
+    fn get(self) -> u32 {
+        self
+    }
+    fn new(value: u32) -> Self {
+        value
+    }
+}
+
 const DEAD: u32 = 0;
-const WORD: u32 = 1 << 31;
-const STEM: u32 = 1 << 30;
-const OFFSET: u32 = STEM - 1;
+const ROOT: u32 = 1;
+
+#[derive(Debug, Clone)]
+enum Table {
+    Small(Vec<u16>),
+    Large(Vec<u32>),
+}
 
 /// A trie automaton over words and stems; letters of either case share a
 /// symbol, and characters no word uses lead to [`DEAD`]. States are numbered
@@ -340,10 +332,8 @@ struct WordTrie {
     class: [u8; 256],
     /// log2 of the row length (symbols, rounded up to a power of two).
     shift: u32,
-    /// Row offset of the root.
-    root: u32,
-    /// `offset | symbol` → next transition, see [`DEAD`].
-    trans: Vec<u32>,
+    /// `state << shift | symbol` → next transition, see [`Cell`].
+    trans: Table,
     /// Per state: the known word it ends, or [`NONE`].
     word: Vec<u32>,
     /// Per state: the stem it ends, or [`NONE`].
@@ -369,7 +359,6 @@ impl WordTrie {
             }
         }
         let shift = (symbols + 1).next_power_of_two().trailing_zeros();
-        let row = 1usize << shift;
         // A plain trie first (state 0 dead, 1 the root; values are indexes).
         let mut children: Vec<Vec<(u8, usize)>> = vec![Vec::new(), Vec::new()];
         let mut ends = vec![(NONE, NONE); 2];
@@ -395,7 +384,7 @@ impl WordTrie {
                 ends[state].1 = stem;
             }
         }
-        if (children.len() << shift) > OFFSET as usize {
+        if children.len() >= 1 << 30 {
             anyhow::bail!("rule terms are too many to compile");
         }
         // Breadth-first numbering, then the table.
@@ -411,42 +400,106 @@ impl WordTrie {
         for (new, &old) in order.iter().enumerate() {
             number[old] = new;
         }
-        let mut trans = vec![DEAD; order.len() * row];
         let mut word = vec![NONE; order.len()];
         let mut stem = vec![NONE; order.len()];
         for (new, &old) in order.iter().enumerate() {
             (word[new], stem[new]) = ends[old];
-            for &(sym, child) in &children[old] {
-                let (n, (w, s)) = (number[child], ends[child]);
-                let mut t = (n << shift) as u32;
-                if w != NONE {
-                    t |= WORD;
-                }
-                if s != NONE {
-                    t |= STEM;
-                }
-                trans[(new << shift) | usize::from(sym)] = t;
-            }
         }
+        let trans = if order.len() < 1 << 14 {
+            Table::Small(table::<u16>(&order, &children, &ends, &number, shift))
+        } else {
+            Table::Large(table::<u32>(&order, &children, &ends, &number, shift))
+        };
         Ok(WordTrie {
             class: symbol,
             shift,
-            root: 1 << shift,
             trans,
             word,
             stem,
         })
     }
 
-    #[inline(always)]
-    fn next(&self, state: u32, class: u8) -> u32 {
-        self.trans[(state & OFFSET) as usize | usize::from(class)]
+    /// The tokenizing walk over one text; see [`PhraseSet::tokenize`].
+    fn walk<T: Cell>(
+        &self,
+        trans: &[T],
+        bytes: &[u8],
+        tokens: &mut Vec<Token>,
+        stems: &mut Vec<u32>,
+    ) -> u32 {
+        let (class, shift) = (&self.class, self.shift);
+        let index = |state: u32| (state & (T::STEM - 1)) as usize;
+        let n = bytes.len();
+        let mut i = 0;
+        let mut at = 0u32;
+        loop {
+            while i < n && class[usize::from(bytes[i])] == 0 {
+                i += 1;
+            }
+            if i == n {
+                break;
+            }
+            let from = stems.len() as u32;
+            let mut state = ROOT;
+            while i < n {
+                let c = class[usize::from(bytes[i])];
+                if c == 0 {
+                    break;
+                }
+                i += 1;
+                state = trans[(index(state) << shift) | usize::from(c)].get();
+                // One test for the two rare cases: the dead state (0, which
+                // wraps to all ones) and a state that ends a stem.
+                if state.wrapping_sub(1) & T::STEM != 0 {
+                    if state == DEAD {
+                        // Not a word or stem of any phrase: skip the rest.
+                        while i < n && class[usize::from(bytes[i])] != 0 {
+                            i += 1;
+                        }
+                        break;
+                    }
+                    stems.push(self.stem[index(state)]);
+                }
+            }
+            let word = if state & T::WORD != 0 {
+                self.word[index(state)]
+            } else {
+                NONE
+            };
+            let to = stems.len() as u32;
+            if word != NONE || to > from {
+                tokens.push(Token { at, word, from, to });
+            }
+            at += 1;
+        }
+        at
     }
+}
 
-    #[inline(always)]
-    fn index(&self, state: u32) -> usize {
-        ((state & OFFSET) >> self.shift) as usize
+/// The transition table of a trie numbered by `order` (`number` maps old
+/// state indexes to new ones).
+fn table<T: Cell>(
+    order: &[usize],
+    children: &[Vec<(u8, usize)>],
+    ends: &[(u32, u32)],
+    number: &[usize],
+    shift: u32,
+) -> Vec<T> {
+    let mut trans = vec![T::new(DEAD); order.len() << shift];
+    for (new, &old) in order.iter().enumerate() {
+        for &(sym, child) in &children[old] {
+            let (w, s) = ends[child];
+            let mut t = number[child] as u32;
+            if w != NONE {
+                t |= T::WORD;
+            }
+            if s != NONE {
+                t |= T::STEM;
+            }
+            trans[(new << shift) | usize::from(sym)] = T::new(t);
+        }
     }
+    trans
 }
 
 #[cfg(test)]
@@ -567,6 +620,37 @@ mod tests {
             let expected = crate::text::normalize(&text).split(' ').filter(|w| !w.is_empty()).count();
             proptest::prop_assert_eq!(words as usize, expected);
         }
+    }
+
+    #[test]
+    fn large_tries_use_wide_cells() {
+        // 3,000 pseudo-random ten-letter words: over 16,384 trie states.
+        let mut seed = 7u64;
+        let mut words = Vec::new();
+        for _ in 0..3000 {
+            let w: String = (0..10)
+                .map(|_| {
+                    seed = seed
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    char::from(b'a' + ((seed >> 33) % 26) as u8)
+                })
+                .collect();
+            words.push(w);
+        }
+        let mut b = PhraseBuilder::default();
+        for w in &words {
+            b.add(w, false);
+        }
+        let id = b.add(&words[2999][..6], true);
+        let set = b.build().unwrap();
+        assert!(matches!(set.words.trans, Table::Large(_)));
+        let text = format!("{} x {}", words[10].to_uppercase(), words[2999]);
+        let mut out = Vec::new();
+        set.find(&text, &mut PhraseScratch::default(), |p, s, e| {
+            out.push((p, s, e))
+        });
+        assert_eq!(out, vec![(10, 0, 1), (id, 2, 3), (2999, 2, 3)]);
     }
 
     #[test]
