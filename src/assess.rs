@@ -65,6 +65,14 @@ pub fn parse_amount(cell: &str) -> Result<Option<f64>, String> {
     if t.is_empty() {
         return Ok(None);
     }
+    match plain_amount(t) {
+        Some(v) => Ok(Some(v)),
+        None => general_amount(t),
+    }
+}
+
+/// [`parse_amount`] for any non-blank trimmed cell.
+fn general_amount(t: &str) -> Result<Option<f64>, String> {
     if t.starts_with('(') && t.ends_with(')') || t.starts_with('-') || t.contains("-$") {
         return Err(format!("{t:?} is negative; weights must be zero or more"));
     }
@@ -97,6 +105,29 @@ pub fn parse_amount(cell: &str) -> Result<Option<f64>, String> {
         Ok(v) if v.is_finite() => Ok(Some(v)),
         _ => Err(format!("{t:?} is not a number")),
     }
+}
+
+/// The common case of [`parse_amount`] without allocating: digits with
+/// optional thousands commas and decimal point, after an optional `$`
+/// (`1250`, `$80,020`, `3,500.75`). `None` sends anything else, and any
+/// input this reads differently, to the general parser.
+fn plain_amount(t: &str) -> Option<f64> {
+    let digits = t.strip_prefix('$').unwrap_or(t).as_bytes();
+    let mut buf = [0u8; 40];
+    let mut len = 0;
+    let mut point = false;
+    for &b in digits {
+        match b {
+            b'0'..=b'9' => {}
+            b',' if !point => continue,
+            b'.' if !point => point = true,
+            _ => return None,
+        }
+        *buf.get_mut(len)? = b;
+        len += 1;
+    }
+    let v: f64 = std::str::from_utf8(&buf[..len]).ok()?.parse().ok()?;
+    v.is_finite().then_some(v)
 }
 
 /// Why a row needs a person's look.
@@ -1144,6 +1175,15 @@ mod tests {
         let a = assess(tally(&labels));
         assert_eq!(a.upstream.activities_to_target, 3);
         assert_eq!(a.priorities.last().unwrap().kind, "upstream");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_quick_amount_reader_agrees_with_the_general_one(t in "[$]?[0-9,.]{0,12}") {
+            if let Some(v) = plain_amount(&t) {
+                proptest::prop_assert_eq!(general_amount(&t), Ok(Some(v)));
+            }
+        }
     }
 
     #[test]

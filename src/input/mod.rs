@@ -769,6 +769,26 @@ impl<'a> Record<'a> {
         self.ends.len()
     }
 
+    /// Decodes every cell into `out` when the whole record is valid UTF-8
+    /// with no cell over the size limit; `None` otherwise.
+    fn decode_whole(&self, out: &mut Vec<String>) -> Option<()> {
+        let end = self.ends.last().copied().unwrap_or(self.start);
+        let all = simdutf8::basic::from_utf8(&self.bytes[self.start..end]).ok()?;
+        out.resize_with(self.ends.len(), String::new);
+        out.truncate(self.ends.len());
+        let mut from = 0;
+        for (cell, &end) in out.iter_mut().zip(self.ends) {
+            let to = end - self.start;
+            if to - from > MAX_FIELD_BYTES {
+                return None;
+            }
+            cell.clear();
+            cell.push_str(all.get(from..to)?);
+            from = to;
+        }
+        Some(())
+    }
+
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
     }
@@ -787,6 +807,11 @@ pub struct RowDecoder {
 impl RowDecoder {
     /// Decodes the cells of `rec` into `cells` (reusing its strings).
     pub fn cells(&self, rec: &Record<'_>, cells: &mut Vec<String>) -> Result<()> {
+        // One check of the whole record in the common case; cell by cell
+        // only to place a problem.
+        if rec.decode_whole(cells).is_some() {
+            return Ok(());
+        }
         decode_record(
             &self.name,
             rec.cells(),
