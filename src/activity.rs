@@ -252,11 +252,23 @@ pub fn assign(classifier: &Classifier, activity: &Activity, scratch: &mut Scratc
 
 /// Short label of what a term scores for: `L5`, `response`, `other`, `tag:demand`.
 pub fn target_label(target: Target, rules: &RuleSet) -> String {
+    let mut out = String::new();
+    push_target_label(&mut out, target, rules);
+    out
+}
+
+fn push_target_label(out: &mut String, target: Target, rules: &RuleSet) {
     match target {
-        Target::Level(n) => format!("L{n}"),
-        Target::Response => "response".into(),
-        Target::Other => "other".into(),
-        Target::Tag(i) => format!("tag:{}", rules.tags.get(i).map_or("?", |t| t.id.as_str())),
+        Target::Level(n) => {
+            use std::fmt::Write;
+            let _ = write!(out, "L{n}");
+        }
+        Target::Response => out.push_str("response"),
+        Target::Other => out.push_str("other"),
+        Target::Tag(i) => {
+            out.push_str("tag:");
+            out.push_str(rules.tags.get(i).map_or("?", |t| t.id.as_str()));
+        }
     }
 }
 
@@ -264,29 +276,53 @@ pub fn target_label(target: Target, rules: &RuleSet) -> String {
 /// `L5 adopt*; L5 policy; response hotline`.
 pub fn matched_text(c: &Classification, classifier: &Classifier, rules: &RuleSet) -> String {
     let mut out = String::new();
+    push_matched_text(&mut out, c, classifier, rules);
+    out
+}
+
+/// [`matched_text`], appended to `out`.
+pub fn push_matched_text(
+    out: &mut String,
+    c: &Classification,
+    classifier: &Classifier,
+    rules: &RuleSet,
+) {
+    let mut first = true;
     for m in c
         .matched
         .iter()
         .filter(|m| !matches!(m.target, Target::Tag(_)))
     {
-        if !out.is_empty() {
+        if !first {
             out.push_str("; ");
         }
-        out.push_str(&target_label(m.target, rules));
+        first = false;
+        push_target_label(out, m.target, rules);
         out.push(' ');
         out.push_str(classifier.term_text(m.term));
     }
-    out
 }
 
-/// Tag ids of a classification, `;`-separated.
-pub fn tags_text(c: &Classification, rules: &RuleSet) -> String {
-    c.tags
-        .iter()
-        .filter_map(|i| rules.tags.get(*i))
-        .map(|t| t.id.as_str())
-        .collect::<Vec<_>>()
-        .join(";")
+/// Tag ids of a classification, `;`-separated, appended to `out`.
+pub fn push_tags_text(out: &mut String, c: &Classification, rules: &RuleSet) {
+    for (k, tag) in c.tags.iter().filter_map(|i| rules.tags.get(*i)).enumerate() {
+        if k > 0 {
+            out.push(';');
+        }
+        out.push_str(&tag.id);
+    }
+}
+
+/// A confidence (0–1, already rounded to hundredths) as `0.83`, appended to
+/// `out`: the same text as `format!("{:.2}")`, without float formatting.
+pub fn push_confidence(out: &mut String, confidence: f64) {
+    use std::fmt::Write;
+    if (0.0..=1.0).contains(&confidence) {
+        let hundredths = (confidence * 100.0).round() as u32;
+        let _ = write!(out, "{}.{:02}", hundredths / 100, hundredths % 100);
+    } else {
+        let _ = write!(out, "{confidence:.2}");
+    }
 }
 
 /// Where every row went: the sums always hold
@@ -339,6 +375,19 @@ impl Accounting {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn confidence_reads_like_two_decimal_formatting() {
+        for k in 0..=100 {
+            let c = (f64::from(k) / 100.0 * 100.0).round() / 100.0;
+            let mut out = String::new();
+            push_confidence(&mut out, c);
+            assert_eq!(out, format!("{c:.2}"));
+        }
+        let mut out = String::new();
+        push_confidence(&mut out, 1.5);
+        assert_eq!(out, "1.50");
+    }
 
     #[test]
     fn labels_in_every_accepted_form() {

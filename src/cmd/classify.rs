@@ -2,6 +2,7 @@
 //!
 //! Streams: one record in, one record out; memory does not grow with rows.
 
+use std::fmt::Write as _;
 use std::io::Write;
 
 use anyhow::{Context, Result};
@@ -9,7 +10,9 @@ use serde_json::{Map, Value, json};
 
 use super::{Notes, column_options, load_rules};
 use crate::Outcome;
-use crate::activity::{Accounting, Activity, assign_into, matched_text, tags_text};
+use crate::activity::{
+    Accounting, Activity, assign_into, push_confidence, push_matched_text, push_tags_text,
+};
 use crate::classify::{Category, Classifier, Scratch};
 use crate::cli::{ClassifyArgs, ClassifyFormat, GlobalArgs};
 use crate::input::{InputPath, Record, RowDecoder};
@@ -131,6 +134,8 @@ struct Worker {
     cells: Vec<String>,
     activity: Activity,
     outcome: crate::activity::Outcome,
+    /// A cell being formatted.
+    text: String,
     /// This batch's output rows.
     csv: Option<csv::Writer<Vec<u8>>>,
     jsonl: Vec<u8>,
@@ -184,31 +189,41 @@ impl Format<'_> {
         let (rules, classifier) = (self.rules, self.classifier);
         let (o, fields, activity) = (&w.outcome, &w.cells, &w.activity);
         if self.csv {
-            let out = w.csv.get_or_insert_with(|| {
+            let Worker { csv, text, .. } = w;
+            let out = csv.get_or_insert_with(|| {
                 csv::WriterBuilder::new()
                     .flexible(true)
-                    .from_writer(Vec::new())
+                    .from_writer(Vec::with_capacity(256 * 1024))
             });
             let guard = &self.guard;
             let mut field = |v: &str| out.write_field(guard.cell(v).as_bytes());
             for i in 0..self.headers.len() {
                 field(fields.get(i).map_or("", String::as_str))?;
             }
-            let level = o.level.map(|n| n.to_string()).unwrap_or_default();
-            field(&level)?;
+            text.clear();
+            if let Some(n) = o.level {
+                let _ = write!(text, "{n}");
+            }
+            field(text)?;
             field(o.level.map_or("", |n| rules.level(n).name.as_str()))?;
             field(o.category.as_str())?;
-            let also = o
-                .classification
-                .also
-                .iter()
-                .map(u8::to_string)
-                .collect::<Vec<_>>()
-                .join(";");
-            field(&also)?;
-            field(&tags_text(&o.classification, rules))?;
-            field(&format!("{:.2}", o.classification.confidence))?;
-            field(&matched_text(&o.classification, classifier, rules))?;
+            text.clear();
+            for (k, level) in o.classification.also.iter().enumerate() {
+                if k > 0 {
+                    text.push(';');
+                }
+                let _ = write!(text, "{level}");
+            }
+            field(text)?;
+            text.clear();
+            push_tags_text(text, &o.classification, rules);
+            field(text)?;
+            text.clear();
+            push_confidence(text, o.classification.confidence);
+            field(text)?;
+            text.clear();
+            push_matched_text(text, &o.classification, classifier, rules);
+            field(text)?;
             field(o.source.as_str())?;
             field(&o.note())?;
             // Cells beyond the header (ragged rows) follow, so nothing is lost.
