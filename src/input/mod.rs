@@ -1,10 +1,12 @@
 //! Reading portfolios: a CSV/TSV in any common encoding, a workbook, or `-`
 //! for stdin → a stream of [`Activity`].
 //!
-//! CSV rows are streamed one at a time; nothing here holds more than the
-//! current record (workbooks are read whole by calamine). Columns are found by header, case-, space- and
-//! underscore-insensitively. Every problem is reported with the file, the
-//! physical line, the data row and the column.
+//! CSV rows are streamed: one at a time ([`ActivityReader::next_activity`]),
+//! or as batches of raw records ([`ActivityReader::read_batch`]) that a
+//! [`RowDecoder`] turns into activities on other threads; nothing here holds
+//! more than a batch (workbooks are read whole by calamine). Columns are found
+//! by header, case-, space- and underscore-insensitively. Every problem is
+//! reported with the file, the physical line, the data row and the column.
 
 mod decode;
 pub mod sheet;
