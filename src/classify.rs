@@ -3,7 +3,7 @@
 //! Pure code: no I/O, no printing. A [`Classifier`] is compiled once from a
 //! [`RuleSet`]; every phrase term, exclusion phrase and proximity-pair part of
 //! every level, the response category and every tag goes into **one**
-//! [`phrases::PhraseSet`] (a trie automaton over words, then a trie over
+//! phrase set (a trie automaton over words, then a trie over
 //! phrases), so a row's text is scanned once whatever the number of
 //! terms. `re:` terms are compiled into one `RegexSet`, also one pass.
 //!
