@@ -1153,6 +1153,89 @@ mod properties {
         Ok(acc)
     }
 
+    type Read = (
+        Vec<(u64, u64, String, String, Option<crate::activity::Label>)>,
+        u64,
+        Option<String>,
+    );
+
+    /// Every activity (and blank row, and the error that stops reading) of
+    /// `bytes`, read row by row or in batches decoded as the workers do.
+    fn read_all(bytes: &[u8], batches: bool) -> Read {
+        let (rules, _) = rules();
+        let opts = ColumnOptions {
+            manual_levels: true,
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        let mut reader = match ActivityReader::from_bytes(
+            "fuzz.csv",
+            bytes.to_vec(),
+            &opts,
+            &ReadOptions::default(),
+            rules,
+        ) {
+            Ok(r) => r,
+            Err(e) => return (out, 0, Some(e.to_string())),
+        };
+        let mut keep = |a: &Activity| {
+            out.push((a.row, a.line, a.id.clone(), a.text.clone(), a.manual));
+        };
+        if !batches {
+            let error = loop {
+                match reader.next_activity() {
+                    Ok(Some(a)) => keep(&a),
+                    Ok(None) => break None,
+                    Err(e) => break Some(e.to_string()),
+                }
+            };
+            return (out, reader.counts.blank, error);
+        }
+        let decoder = reader.decoder();
+        let (mut batch, mut cells, mut activity) =
+            (Records::default(), Vec::new(), Activity::default());
+        let mut blank = 0;
+        loop {
+            let read = reader.read_batch(&mut batch);
+            for i in 0..batch.len() {
+                let rec = batch.get(i);
+                let decoded = decoder
+                    .cells(&rec, &mut cells)
+                    .and_then(|()| decoder.activity(&rec, &cells, &mut activity));
+                match decoded {
+                    Ok(true) => keep(&activity),
+                    Ok(false) => blank += 1,
+                    Err(e) => return (out, blank, Some(e.to_string())),
+                }
+            }
+            if let Err(e) = read {
+                return (out, blank, Some(e.to_string()));
+            }
+            if batch.is_empty() {
+                return (out, blank, None);
+            }
+        }
+    }
+
+    #[test]
+    fn a_character_split_across_cells_is_an_error_in_batches_too() {
+        // Past the part sniffed for the encoding (so the file reads as
+        // UTF-8), two cells whose bytes, joined, would read as "é".
+        let mut bytes = b"activity,b\n".to_vec();
+        for _ in 0..8000 {
+            bytes.extend_from_slice("café,fine\n".as_bytes());
+        }
+        bytes.extend_from_slice(b"\xc3,\xa9x\n");
+        let (rows, _, error) = read_all(&bytes, true);
+        assert_eq!(rows.len(), 8000);
+        let error = error.unwrap();
+        assert!(
+            error.contains("line 8002 (row 8001), column `activity`"),
+            "{error}"
+        );
+        assert_eq!(read_all(&bytes, true), read_all(&bytes, false));
+    }
+
     fn csvish() -> impl Strategy<Value = Vec<u8>> {
         let cell = "[a-zé ,;\"\\r\\n\\t|=]{0,12}";
         prop::collection::vec(prop::collection::vec(cell, 1..5), 0..8).prop_map(|rows| {
@@ -1171,6 +1254,16 @@ mod properties {
         #[test]
         fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
             let _ = account(bytes);
+        }
+
+        #[test]
+        fn batches_read_like_single_rows(bytes in csvish()) {
+            prop_assert_eq!(read_all(&bytes, true), read_all(&bytes, false));
+        }
+
+        #[test]
+        fn batches_read_arbitrary_bytes_like_single_rows(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
+            prop_assert_eq!(read_all(&bytes, true), read_all(&bytes, false));
         }
 
         #[test]
