@@ -460,6 +460,36 @@ impl ActivityReader {
         }
     }
 
+    /// Reads the next CSV record into the source's record buffer and sets
+    /// `self.line`; false at the end of the file. A workbook has no CSV
+    /// records: true, and nothing read.
+    fn read_csv_record(&mut self) -> Result<bool> {
+        let Source::Csv { csv, record, crlf } = &mut self.source else {
+            return Ok(true);
+        };
+        let unclosed = |line: u64| {
+            anyhow!(
+                "{}: line {line}: a quoted cell is never closed, so the rest of the file would be read as one cell; check the `\"` on that line",
+                self.name
+            )
+        };
+        if !csv
+            .read_byte_record(record)
+            .map_err(|e| csv_error(&self.name, e))?
+        {
+            return match csv.get_ref().unclosed_quote_line() {
+                Some(line) => Err(unclosed(line)),
+                None => Ok(false),
+            };
+        }
+        let pos = record.position();
+        self.line = pos.map_or(0, |p| p.line() + u64::from(*crlf && p.byte() > 0));
+        match csv.get_ref().unclosed_quote_line() {
+            Some(line) => Err(unclosed(line)),
+            None => Ok(true),
+        }
+    }
+
     /// Reads the next record into `self.fields`; false at the end.
     fn next_raw(&mut self, headers: Option<&[String]>) -> Result<bool> {
         if let Some((line, cells)) = self.pending.pop_front() {
@@ -467,28 +497,11 @@ impl ActivityReader {
             self.fields = cells;
             return Ok(true);
         }
+        if !self.read_csv_record()? {
+            return Ok(false);
+        }
         match &mut self.source {
-            Source::Csv { csv, record, crlf } => {
-                if !csv
-                    .read_byte_record(record)
-                    .map_err(|e| csv_error(&self.name, e))?
-                {
-                    if let Some(line) = csv.get_ref().unclosed_quote_line() {
-                        bail!(
-                            "{}: line {line}: a quoted cell is never closed, so the rest of the file would be read as one cell; check the `\"` on that line",
-                            self.name
-                        );
-                    }
-                    return Ok(false);
-                }
-                let pos = record.position();
-                self.line = pos.map_or(0, |p| p.line() + u64::from(*crlf && p.byte() > 0));
-                if let Some(line) = csv.get_ref().unclosed_quote_line() {
-                    bail!(
-                        "{}: line {line}: a quoted cell is never closed, so the rest of the file would be read as one cell; check the `\"` on that line",
-                        self.name
-                    );
-                }
+            Source::Csv { record, .. } => {
                 let row = headers.map(|h| (self.row + 1, h));
                 decode_record(
                     &self.name,
@@ -588,28 +601,11 @@ impl ActivityReader {
                 batch.push(self.row, line, cells.iter().map(String::as_bytes));
                 continue;
             }
+            if !self.read_csv_record()? {
+                return Ok(());
+            }
             match &mut self.source {
-                Source::Csv { csv, record, crlf } => {
-                    if !csv
-                        .read_byte_record(record)
-                        .map_err(|e| csv_error(&self.name, e))?
-                    {
-                        if let Some(line) = csv.get_ref().unclosed_quote_line() {
-                            bail!(
-                                "{}: line {line}: a quoted cell is never closed, so the rest of the file would be read as one cell; check the `\"` on that line",
-                                self.name
-                            );
-                        }
-                        return Ok(());
-                    }
-                    let pos = record.position();
-                    self.line = pos.map_or(0, |p| p.line() + u64::from(*crlf && p.byte() > 0));
-                    if let Some(line) = csv.get_ref().unclosed_quote_line() {
-                        bail!(
-                            "{}: line {line}: a quoted cell is never closed, so the rest of the file would be read as one cell; check the `\"` on that line",
-                            self.name
-                        );
-                    }
+                Source::Csv { record, .. } => {
                     self.row += 1;
                     self.counts.rows += 1;
                     batch.push(self.row, self.line, record.iter());
