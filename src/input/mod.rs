@@ -553,11 +553,6 @@ impl ActivityReader {
         }
     }
 
-    /// The current record's cells (after a successful [`ActivityReader::next_activity`]).
-    pub fn fields(&self) -> &[String] {
-        &self.fields
-    }
-
     /// Reads the next non-blank activity; `Ok(None)` at the end.
     pub fn next_activity(&mut self) -> Result<Option<Activity>> {
         loop {
