@@ -180,13 +180,15 @@ fn read(
             let mut out = Placements::default();
             for i in 0..batch.len() {
                 let rec = batch.get(i);
-                if let Err(e) = place(c, &decoder, &rec, weight_col, by_col, by_file, w, &mut out) {
-                    out.error = Some(e);
-                    break;
-                }
-                if c.review && out.rows.last().is_some_and(|p| p.row == rec.row) {
-                    for (list, item) in review_items(&name, &w.activity, &w.outcome, threshold) {
-                        out.review.push((list, item));
+                match place(c, &decoder, &rec, weight_col, by_col, by_file, w, &mut out) {
+                    Ok(true) if c.review => {
+                        out.review
+                            .extend(review_items(&name, &w.activity, &w.outcome, threshold))
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        out.error = Some(e);
+                        break;
                     }
                 }
             }
@@ -251,7 +253,6 @@ struct Placements {
 }
 
 struct Placed {
-    row: u64,
     category: Category,
     level: Option<u8>,
     weight: Option<f64>,
@@ -260,7 +261,7 @@ struct Placed {
 }
 
 /// Decodes and classifies one record into `out` (leaving the activity and
-/// its outcome in `w` for the review list).
+/// its outcome in `w` for the review list); false for a blank row.
 #[allow(clippy::too_many_arguments)]
 fn place(
     c: &Collect<'_>,
@@ -271,11 +272,11 @@ fn place(
     by_file: bool,
     w: &mut Worker,
     out: &mut Placements,
-) -> Result<()> {
+) -> Result<bool> {
     decoder.cells(rec, &mut w.cells)?;
     if !decoder.activity(rec, &w.cells, &mut w.activity)? {
         out.blank += 1;
-        return Ok(());
+        return Ok(false);
     }
     let cell = |i: usize| w.cells.get(i).map_or("", String::as_str);
     let weight = match weight_col {
@@ -299,12 +300,11 @@ fn place(
     let tags_start = out.tags.len();
     out.tags.extend_from_slice(&o.classification.tags);
     out.rows.push(Placed {
-        row: rec.row,
         category: o.category,
         level: o.level,
         weight,
         tags: (tags_start, out.tags.len()),
         group: (group_start, out.groups.len()),
     });
-    Ok(())
+    Ok(true)
 }
