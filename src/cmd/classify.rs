@@ -136,6 +136,8 @@ struct Worker {
     outcome: crate::activity::Outcome,
     /// A cell being formatted.
     text: String,
+    /// Bytes the previous batch's output took, plus an eighth.
+    expect: usize,
     /// This batch's output rows.
     csv: Option<csv::Writer<Vec<u8>>>,
     jsonl: Vec<u8>,
@@ -144,12 +146,17 @@ struct Worker {
 impl Worker {
     /// The formatted rows of the batch so far, leaving the buffers empty.
     fn finish_batch(&mut self) -> Result<Vec<u8>> {
-        match self.csv.take() {
+        let bytes = match self.csv.take() {
             Some(w) => w
                 .into_inner()
-                .map_err(|e| anyhow::anyhow!("cannot format rows: {}", e.error())),
-            None => Ok(std::mem::take(&mut self.jsonl)),
-        }
+                .map_err(|e| anyhow::anyhow!("cannot format rows: {}", e.error()))?,
+            None => std::mem::take(&mut self.jsonl),
+        };
+        // The next batch starts with room for one like this, so its rows are
+        // not copied again as the buffer grows.
+        self.expect = bytes.len() + bytes.len() / 8;
+        self.jsonl = Vec::with_capacity(self.expect);
+        Ok(bytes)
     }
 }
 
@@ -189,11 +196,13 @@ impl Format<'_> {
         let (rules, classifier) = (self.rules, self.classifier);
         let (o, fields, activity) = (&w.outcome, &w.cells, &w.activity);
         if self.csv {
-            let Worker { csv, text, .. } = w;
+            let Worker {
+                csv, text, expect, ..
+            } = w;
             let out = csv.get_or_insert_with(|| {
                 csv::WriterBuilder::new()
                     .flexible(true)
-                    .from_writer(Vec::with_capacity(256 * 1024))
+                    .from_writer(Vec::with_capacity(*expect))
             });
             let guard = &self.guard;
             let mut field = |v: &str| out.write_field(guard.cell(v).as_bytes());
