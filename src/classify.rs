@@ -397,8 +397,10 @@ impl Classifier {
             g = e;
         }
 
-        // Proximity pairs: only the near-pair parts that matched are looked at.
-        if !near_hits.is_empty() {
+        // Proximity pairs: only the near-pair parts that matched are looked
+        // at, and only when both sides of some pair matched at all.
+        let both_sides = near_hits.iter().any(|h| h.1 == 0) && near_hits.iter().any(|h| h.1 == 1);
+        if both_sides {
             near_hits.sort_unstable();
             let mut k = 0;
             while k < near_hits.len() {
