@@ -171,27 +171,17 @@ fn read(
     // others, and counted here in input order.
     pipeline::run(
         c.threads,
-        |batch| {
-            let read = reader.read_batch(batch);
-            progress.tick(reader.counts.rows, reader.position());
-            read
-        },
+        super::fill_batches(&mut reader, &mut progress),
         |batch, w: &mut Worker| {
             let mut out = Placements::default();
-            for i in 0..batch.len() {
-                let rec = batch.get(i);
-                match place(c, &decoder, &rec, weight_col, by_col, by_file, w, &mut out) {
-                    Ok(true) if c.review => {
-                        out.review
-                            .extend(review_items(&name, &w.activity, &w.outcome, threshold))
-                    }
-                    Ok(_) => {}
-                    Err(e) => {
-                        out.error = Some(e);
-                        break;
-                    }
+            let placed = batch.each(|rec| {
+                if place(c, &decoder, rec, weight_col, by_col, by_file, w, &mut out)? && c.review {
+                    out.review
+                        .extend(review_items(&name, &w.activity, &w.outcome, threshold));
                 }
-            }
+                Ok(())
+            });
+            out.error = placed.err();
             out
         },
         |out: Placements| {

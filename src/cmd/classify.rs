@@ -87,24 +87,17 @@ pub fn run(args: &ClassifyArgs, global: &GlobalArgs, notes: &Notes) -> Result<Ou
     // here in input order, so the output is the same for any number of threads.
     pipeline::run(
         pipeline::threads(global.threads, large),
-        |batch| {
-            let read = reader.read_batch(batch);
-            progress.tick(reader.counts.rows, reader.position());
-            read
-        },
+        super::fill_batches(&mut reader, &mut progress),
         |batch, w: &mut Worker| {
             let mut done = Written::default();
-            for i in 0..batch.len() {
-                let rec = batch.get(i);
-                match format.row(&decoder, &rec, w) {
-                    Ok(Some(category)) => done.accounting.add(category),
-                    Ok(None) => done.blank += 1,
-                    Err(e) => {
-                        done.error = Some(e);
-                        break;
-                    }
+            let formatted = batch.each(|rec| {
+                match format.row(&decoder, rec, w)? {
+                    Some(category) => done.accounting.add(category),
+                    None => done.blank += 1,
                 }
-            }
+                Ok(())
+            });
+            done.error = formatted.err();
             match w.finish_batch() {
                 Ok(bytes) => done.bytes = bytes,
                 Err(e) => done.error = Some(e),

@@ -151,6 +151,19 @@ pub fn open_input(
     Ok(reader)
 }
 
+/// The reading side of [`crate::pipeline::run`] for a portfolio: fills each
+/// batch with the next records and moves the progress bar.
+pub fn fill_batches<'a>(
+    reader: &'a mut ActivityReader,
+    progress: &'a mut crate::progress::Progress,
+) -> impl FnMut(&mut crate::input::Records) -> Result<()> + Send + 'a {
+    move |batch| {
+        let read = reader.read_batch(batch);
+        progress.tick(reader.counts.rows, reader.position());
+        read
+    }
+}
+
 /// Whether these inputs are worth classifying on several threads: over 4 MB
 /// in all, or standard input (of unknown length).
 pub fn large_input<'a>(inputs: impl IntoIterator<Item = &'a Path>) -> bool {

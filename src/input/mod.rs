@@ -711,6 +711,11 @@ impl Records {
         });
     }
 
+    /// Calls `f` on each record in order, stopping at the first error.
+    pub fn each(&self, mut f: impl FnMut(&Record<'_>) -> Result<()>) -> Result<()> {
+        (0..self.len()).try_for_each(|i| f(&self.get(i)))
+    }
+
     /// The `i`-th record of the batch.
     pub fn get(&self, i: usize) -> Record<'_> {
         let at = self.rows[i];
