@@ -109,18 +109,18 @@ pub struct Classification {
 impl Classification {
     /// Back to the empty answer, keeping the lists' memory for reuse.
     fn reset(&mut self, reason: &'static str) {
-        self.level = None;
-        self.category = Category::Unclassified;
-        self.also.clear();
-        self.tags.clear();
-        self.scores = [0.0; 6];
-        self.response_score = 0.0;
-        self.other_score = 0.0;
-        self.specificity = [0; 6];
-        self.matched.clear();
-        self.dropped.clear();
-        self.confidence = 0.0;
-        self.reason = Some(reason);
+        fn keep<T>(list: &mut Vec<T>) -> Vec<T> {
+            let mut list = std::mem::take(list);
+            list.clear();
+            list
+        }
+        *self = Classification {
+            also: keep(&mut self.also),
+            tags: keep(&mut self.tags),
+            matched: keep(&mut self.matched),
+            dropped: keep(&mut self.dropped),
+            ..Classification::empty(reason)
+        };
     }
 
     fn empty(reason: &'static str) -> Self {
