@@ -116,9 +116,9 @@ impl PhraseBuilder {
                 continue; // an empty phrase never matches
             };
             let mut node = 0usize;
-            for (k, w) in init.iter().enumerate() {
+            for w in init {
                 let word = intern(w, false);
-                node = step(&mut nodes, &mut first, node, word, k == 0) as usize;
+                node = step(&mut nodes, &mut first, node, word) as usize;
             }
             if *open_ended {
                 let stem = intern(last, true);
@@ -132,7 +132,7 @@ impl PhraseBuilder {
                 }
             } else {
                 let word = intern(last, false);
-                let end = step(&mut nodes, &mut first, node, word, node == 0);
+                let end = step(&mut nodes, &mut first, node, word);
                 nodes[end as usize].ends.push(id);
             }
         }
@@ -152,10 +152,11 @@ impl PhraseBuilder {
     }
 }
 
-/// The node reached from `node` by `word`, created if new. Words after the
-/// root are kept in `first` (indexed by word id) for a direct lookup.
-fn step(nodes: &mut Vec<Node>, first: &mut Vec<u32>, node: usize, word: u32, root: bool) -> u32 {
-    if root {
+/// The node reached from `node` by `word`, created if new. The root's
+/// children (node 0) are kept in `first`, indexed by word id, for a direct
+/// lookup.
+fn step(nodes: &mut Vec<Node>, first: &mut Vec<u32>, node: usize, word: u32) -> u32 {
+    if node == 0 {
         if first.len() <= word as usize {
             first.resize(word as usize + 1, NONE);
         }
