@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::activity::{Accounting, Activity, Outcome, Source};
+use crate::activity::{Accounting, Activity, Label, Outcome, Source};
 use crate::classify::Category;
 use crate::rules::RuleSet;
 
@@ -206,19 +206,43 @@ impl Tally {
         }
     }
 
-    /// Records the review reasons of one row (kept only for the whole portfolio).
-    pub fn review(&mut self, input: &str, activity: &Activity, outcome: &Outcome, threshold: f64) {
-        for (list, item) in review_items(input, activity, outcome, threshold) {
-            self.push_review(list, item);
+    /// Adds a review item (built with [`review_item`]) to its list.
+    pub fn push_review(&mut self, list: ReviewReason, item: ReviewItem) {
+        self.review_list(list).push(item);
+    }
+
+    /// Counts a row for a review list without its item, for a list already
+    /// holding all the items the report shows (see [`Tally::keep_review`]).
+    pub fn count_review(&mut self, list: ReviewReason) {
+        self.review_list(list).count();
+    }
+
+    /// Keeps at most `limit` items per review list (the rest are counted):
+    /// for reports that show only the first rows of each list.
+    pub fn keep_review(&mut self, limit: usize) {
+        for list in [
+            ReviewReason::Disagreement,
+            ReviewReason::Unclassified,
+            ReviewReason::LowConfidence,
+        ] {
+            self.review_list(list).keep(limit);
         }
     }
 
-    /// Adds an item made by [`review_items`] to its list.
-    pub fn push_review(&mut self, list: ReviewReason, item: ReviewItem) {
+    /// Rows listed so far in one review list.
+    pub fn review_len(&self, list: ReviewReason) -> usize {
         match list {
-            ReviewReason::Disagreement => self.disagreements.push(item),
-            ReviewReason::Unclassified => self.unclassified.push(item),
-            ReviewReason::LowConfidence => self.low_confidence.push(item),
+            ReviewReason::Disagreement => self.disagreements.len(),
+            ReviewReason::Unclassified => self.unclassified.len(),
+            ReviewReason::LowConfidence => self.low_confidence.len(),
+        }
+    }
+
+    fn review_list(&mut self, list: ReviewReason) -> &mut ReviewList {
+        match list {
+            ReviewReason::Disagreement => &mut self.disagreements,
+            ReviewReason::Unclassified => &mut self.unclassified,
+            ReviewReason::LowConfidence => &mut self.low_confidence,
         }
     }
 
@@ -235,66 +259,67 @@ pub enum ReviewReason {
     LowConfidence,
 }
 
-/// Why one row needs a person's look, if it does (none for most rows; a row
-/// with a manual level the rules disagree with can also be unclassified or
-/// uncertain by the rules).
-pub fn review_items(
+/// Why one row needs a person's look: the lists it goes to, none for most
+/// rows (a row with a manual level the rules disagree with can also be
+/// unclassified or uncertain by the rules). At most two lists, in this order.
+pub fn review_reasons(outcome: &Outcome, threshold: f64) -> ([Option<ReviewReason>; 2], usize) {
+    let mut reasons = [None; 2];
+    let mut n = 0;
+    if outcome.rules_said.is_some() {
+        reasons[n] = Some(ReviewReason::Disagreement);
+        n += 1;
+    }
+    if outcome.source == Source::Rules {
+        if outcome.category == Category::Unclassified {
+            reasons[n] = Some(ReviewReason::Unclassified);
+            n += 1;
+        } else if outcome.classification.confidence < threshold {
+            reasons[n] = Some(ReviewReason::LowConfidence);
+            n += 1;
+        }
+    }
+    (reasons, n)
+}
+
+/// The review-list item for one row and one of its [`review_reasons`].
+pub fn review_item(
+    reason: ReviewReason,
     input: &str,
     activity: &Activity,
     outcome: &Outcome,
-    threshold: f64,
-) -> Vec<(ReviewReason, ReviewItem)> {
+) -> ReviewItem {
     let c = &outcome.classification;
-    let disagrees = outcome.rules_said.is_some();
-    let unclassified =
-        outcome.category == Category::Unclassified && outcome.source == Source::Rules;
-    let uncertain = !unclassified && outcome.source == Source::Rules && c.confidence < threshold;
-    if !disagrees && !unclassified && !uncertain {
-        return Vec::new();
-    }
-    let item = |detail: String| ReviewItem {
+    let detail = match reason {
+        ReviewReason::Disagreement => format!(
+            "manual {}, rules say {}",
+            outcome.label().display(),
+            outcome.rules_said.map_or_else(String::new, Label::display)
+        ),
+        ReviewReason::Unclassified => c.reason.unwrap_or("no rule terms matched").to_string(),
+        ReviewReason::LowConfidence => {
+            let also = if c.also.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; also level {}",
+                    c.also
+                        .iter()
+                        .map(u8::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            format!("confidence {:.2}{also}", c.confidence)
+        }
+    };
+    ReviewItem {
         input: input.to_string(),
         row: activity.row,
         id: activity.id.clone(),
         text: activity.text.clone(),
         placed: outcome.label().display(),
         detail,
-    };
-    let mut items = Vec::new();
-    if let Some(said) = outcome.rules_said {
-        items.push((
-            ReviewReason::Disagreement,
-            item(format!(
-                "manual {}, rules say {}",
-                outcome.label().display(),
-                said.display()
-            )),
-        ));
     }
-    if unclassified {
-        items.push((
-            ReviewReason::Unclassified,
-            item(c.reason.unwrap_or("no rule terms matched").to_string()),
-        ));
-    } else if uncertain {
-        let also = if c.also.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "; also level {}",
-                c.also
-                    .iter()
-                    .map(u8::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        };
-        items.push((
-            ReviewReason::LowConfidence,
-            item(format!("confidence {:.2}{also}", c.confidence)),
-        ));
-    }
-    items
 }
 
 /// Coverage status of a level.
@@ -1003,7 +1028,6 @@ pub fn report_date() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activity::Label;
     use crate::classify::Classification;
 
     fn rules() -> RuleSet {

@@ -37,11 +37,19 @@ pub struct ReviewList {
     len: usize,
     /// Set when the spill file could not be written; items are then kept in memory.
     spill_failed: bool,
+    /// Items kept (in memory or spilled); the list's length counts all rows.
+    kept: usize,
+    /// Most items to keep ([`ReviewList::keep`]); `None` keeps every item.
+    limit: Option<usize>,
 }
 
 impl ReviewList {
     pub fn push(&mut self, item: ReviewItem) {
         self.len += 1;
+        if self.limit.is_some_and(|limit| self.kept >= limit) {
+            return;
+        }
+        self.kept += 1;
         if self.items.len() < IN_MEMORY || self.spill_failed {
             self.items.push(item);
             return;
@@ -66,6 +74,19 @@ impl ReviewList {
         }
     }
 
+    /// Counts one more row without keeping its item (for a list that keeps
+    /// only its first items, [`ReviewList::keep`]).
+    pub fn count(&mut self) {
+        self.len += 1;
+    }
+
+    /// Keeps only the first `limit` items; later ones are counted. For
+    /// reports that show the start of a list and how many rows it has.
+    pub fn keep(&mut self, limit: usize) {
+        self.limit = Some(limit);
+    }
+
+    /// Rows listed (kept items and counted ones).
     pub fn len(&self) -> usize {
         self.len
     }
@@ -74,7 +95,7 @@ impl ReviewList {
         self.len == 0
     }
 
-    /// Every item, in the order pushed.
+    /// Every kept item, in the order pushed.
     pub fn iter(&self) -> impl Iterator<Item = ReviewItem> + '_ {
         let spilled = self.spilled_reader().into_iter().flat_map(|r| {
             r.lines()
@@ -117,17 +138,19 @@ impl Clone for ReviewList {
     fn clone(&self) -> Self {
         let items: Vec<ReviewItem> = self.iter().collect();
         ReviewList {
-            len: items.len(),
+            len: self.len,
+            kept: items.len(),
             items,
             spill: None,
             spill_failed: false,
+            limit: self.limit,
         }
     }
 }
 
 impl PartialEq for ReviewList {
     fn eq(&self, other: &Self) -> bool {
-        self.len == other.len && self.iter().eq(other.iter())
+        self.len == other.len && self.kept == other.kept && self.iter().eq(other.iter())
     }
 }
 
@@ -144,7 +167,7 @@ impl FromIterator<ReviewItem> for ReviewList {
 
 impl Serialize for ReviewList {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.len))?;
+        let mut seq = serializer.serialize_seq(Some(self.kept))?;
         for item in self.iter() {
             seq.serialize_element(&item)?;
         }
@@ -181,6 +204,28 @@ mod tests {
         let json = serde_json::to_value(&list).unwrap();
         assert_eq!(json.as_array().unwrap().len(), n);
         assert_eq!(list.clone(), list);
+    }
+
+    #[test]
+    fn a_kept_list_counts_every_row_and_keeps_the_first() {
+        let mut list = ReviewList::default();
+        list.keep(3);
+        for i in 0..5 {
+            list.push(item(i));
+        }
+        list.count();
+        assert_eq!(list.len(), 6);
+        let kept: Vec<u64> = list.iter().map(|i| i.row).collect();
+        assert_eq!(kept, vec![0, 1, 2]);
+        assert!(list.spill.is_none());
+        assert_eq!(
+            serde_json::to_value(&list)
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .len(),
+            3
+        );
     }
 
     #[test]

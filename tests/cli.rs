@@ -670,6 +670,8 @@ fn parallel_and_sequential_runs_agree() {
     for args in [
         vec!["classify", "--format", "jsonl"],
         vec!["classify"],
+        // The terminal report keeps only the first review rows of each list.
+        vec!["assess"],
         vec![
             "assess",
             "--by",
@@ -747,4 +749,46 @@ fn parallel_and_sequential_runs_stop_at_the_same_bad_row() {
             assert_eq!(one.stdout, many.stdout, "{args:?}");
         }
     }
+}
+
+/// The terminal report shows the first rows of each review list but counts
+/// them all, the same as the JSON report's full lists.
+#[test]
+fn terminal_review_counts_match_the_full_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many.csv");
+    let mut rows = vec![vec!["id".to_string(), "activity".into()]];
+    for i in 0..3000usize {
+        rows.push(vec![
+            format!("M{i}"),
+            match i % 3 {
+                0 => format!("Quarterly potluck number {i}"),
+                1 => "Train school nurses to recognize exploitation".into(),
+                _ => "Training and a policy briefing for the coalition".into(),
+            },
+        ]);
+    }
+    write_csv(&path, &rows);
+    let run = |args: &[&str]| {
+        let out = bin().arg("-q").args(args).arg(&path).output().unwrap();
+        succeeded(&out);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let json: serde_json::Value =
+        serde_json::from_str(&run(&["assess", "--format", "json"])).unwrap();
+    let len = |list: &str| json["review"][list].as_array().unwrap().len();
+    let unclassified = len("unclassified");
+    let total = unclassified + len("low_confidence") + len("disagreements");
+    assert_eq!(unclassified, 1000);
+    let table = run(&["assess"]);
+    assert!(
+        table.contains(&format!("Needs review ({total};")),
+        "{table}"
+    );
+    assert!(
+        table.contains(&format!("{} more unclassified", unclassified - 40)),
+        "{table}"
+    );
+    assert!(table.contains("Quarterly potluck number 117"), "{table}");
+    assert!(!table.contains("Quarterly potluck number 120"), "{table}");
 }

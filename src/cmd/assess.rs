@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Result, anyhow, bail};
 
@@ -10,7 +11,8 @@ use super::{Notes, column_options, load_rules};
 use crate::Outcome;
 use crate::activity::{Activity, assign_into};
 use crate::assess::{
-    InputInfo, Meta, ReviewReason, Tally, build, parse_amount, report_date, review_items,
+    InputInfo, Meta, ReviewReason, Tally, build, parse_amount, report_date, review_item,
+    review_reasons,
 };
 use crate::classify::{Category, Classifier, Scratch};
 use crate::cli::{AssessArgs, AssessFormat, GlobalArgs};
@@ -31,6 +33,20 @@ struct Collect<'a> {
     /// The portfolio itself (review list, `--by`, `--weight`), not a baseline.
     review: bool,
     threads: usize,
+    /// Review items the report shows per list (the rest are only counted).
+    keep_review: usize,
+    /// Rows in each review list so far ([`review_slot`]), for the workers to
+    /// skip building items the report will not show.
+    listed: &'a [AtomicUsize; 3],
+}
+
+/// Index of a review list in [`Collect::listed`].
+fn review_slot(list: ReviewReason) -> usize {
+    match list {
+        ReviewReason::Disagreement => 0,
+        ReviewReason::Unclassified => 1,
+        ReviewReason::LowConfidence => 2,
+    }
 }
 
 pub fn run(args: &AssessArgs, global: &GlobalArgs, notes: &Notes) -> Result<Outcome> {
@@ -60,6 +76,14 @@ pub fn run(args: &AssessArgs, global: &GlobalArgs, notes: &Notes) -> Result<Outc
     let all_inputs: Vec<InputPath> = inputs.iter().chain(&baselines).cloned().collect();
     let mut out = Output::create(args.output.as_deref(), &all_inputs)?;
 
+    // A terminal report shows the first rows of each review list and an SVG
+    // chart none; the other formats list every row.
+    let keep_review = match args.format {
+        AssessFormat::Table => render::table::TERMINAL_REVIEW_ROWS,
+        AssessFormat::Svg => 0,
+        _ => usize::MAX,
+    };
+    let listed = Default::default();
     let collect = Collect {
         notes,
         rules: &rules,
@@ -67,8 +91,11 @@ pub fn run(args: &AssessArgs, global: &GlobalArgs, notes: &Notes) -> Result<Outc
         args,
         review: true,
         threads: pipeline::threads(global.threads, large),
+        keep_review,
+        listed: &listed,
     };
     let mut total = Tally::new(rules.tags.len());
+    total.keep_review(keep_review);
     let mut groups = args.by.as_ref().map(|_| BTreeMap::new());
     let mut infos = Vec::new();
     for input in &inputs {
@@ -176,8 +203,16 @@ fn read(
             let mut out = Placements::default();
             let placed = batch.each(|rec| {
                 if place(c, &decoder, rec, weight_col, by_col, by_file, w, &mut out)? && c.review {
-                    out.review
-                        .extend(review_items(&name, &w.activity, &w.outcome, threshold));
+                    let (reasons, n) = review_reasons(&w.outcome, threshold);
+                    for &list in reasons[..n].iter().flatten() {
+                        // Rows are counted in input order, so a list that
+                        // already holds the rows the report shows needs
+                        // nothing from the rows after them.
+                        let shown = c.listed[review_slot(list)].load(Ordering::Relaxed);
+                        let item = (shown < c.keep_review)
+                            .then(|| review_item(list, &name, &w.activity, &w.outcome));
+                        out.review.push((list, item));
+                    }
                 }
                 Ok(())
             });
@@ -202,7 +237,11 @@ fn read(
                 }
             }
             for (list, item) in out.review {
-                total.push_review(list, item);
+                match item {
+                    Some(item) => total.push_review(list, item),
+                    None => total.count_review(list),
+                }
+                c.listed[review_slot(list)].store(total.review_len(list), Ordering::Relaxed);
             }
             match out.error {
                 Some(e) => Err(e),
@@ -236,7 +275,9 @@ struct Placements {
     tags: Vec<usize>,
     /// `--by` keys of all rows (`Placed::group` ranges).
     groups: String,
-    review: Vec<(ReviewReason, ReviewItem)>,
+    /// Review lists of the batch's rows, with the item unless the report
+    /// will not show it.
+    review: Vec<(ReviewReason, Option<ReviewItem>)>,
     blank: u64,
     /// The first bad row; the rows before it are in `rows`.
     error: Option<anyhow::Error>,

@@ -17,7 +17,7 @@ use crate::text::truncate_chars;
 pub const WIDTH: u16 = 80;
 const BAR: usize = 12;
 /// Review rows shown per list on a terminal.
-const TERMINAL_REVIEW_ROWS: usize = 40;
+pub const TERMINAL_REVIEW_ROWS: usize = 40;
 
 /// A table with the house style.
 pub fn new_table(header: &[&str]) -> Table {
