@@ -260,8 +260,14 @@ pub fn target_label(target: Target, rules: &RuleSet) -> String {
 fn push_target_label(out: &mut String, target: Target, rules: &RuleSet) {
     match target {
         Target::Level(n) => {
-            use std::fmt::Write;
-            let _ = write!(out, "L{n}");
+            out.push('L');
+            match char::from_digit(u32::from(n), 10) {
+                Some(d) => out.push(d),
+                None => {
+                    use std::fmt::Write;
+                    let _ = write!(out, "{n}");
+                }
+            }
         }
         Target::Response => out.push_str("response"),
         Target::Other => out.push_str("other"),
@@ -319,7 +325,11 @@ pub fn push_confidence(out: &mut String, confidence: f64) {
     use std::fmt::Write;
     if (0.0..=1.0).contains(&confidence) {
         let hundredths = (confidence * 100.0).round() as u32;
-        let _ = write!(out, "{}.{:02}", hundredths / 100, hundredths % 100);
+        let digit = |d: u32| char::from_digit(d, 10).unwrap_or('0');
+        out.push(digit(hundredths / 100));
+        out.push('.');
+        out.push(digit(hundredths / 10 % 10));
+        out.push(digit(hundredths % 10));
     } else {
         let _ = write!(out, "{confidence:.2}");
     }

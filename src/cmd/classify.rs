@@ -16,7 +16,7 @@ use crate::activity::{
 use crate::classify::{Category, Classifier, Scratch};
 use crate::cli::{ClassifyArgs, ClassifyFormat, GlobalArgs};
 use crate::input::{InputPath, Record, RowDecoder};
-use crate::output::{CellGuard, Output};
+use crate::output::{CellGuard, CsvRecords, Output};
 use crate::pipeline;
 use crate::rules::RuleSet;
 
@@ -98,10 +98,7 @@ pub fn run(args: &ClassifyArgs, global: &GlobalArgs, notes: &Notes) -> Result<Ou
                 Ok(())
             });
             done.error = formatted.err();
-            match w.finish_batch() {
-                Ok(bytes) => done.bytes = bytes,
-                Err(e) => done.error = Some(e),
-            }
+            done.bytes = w.finish_batch();
             done
         },
         |done: Written| {
@@ -129,27 +126,27 @@ struct Worker {
     outcome: crate::activity::Outcome,
     /// A cell being formatted.
     text: String,
-    /// Bytes the previous batch's output took, plus an eighth.
-    expect: usize,
-    /// This batch's output rows.
-    csv: Option<csv::Writer<Vec<u8>>>,
-    jsonl: Vec<u8>,
+    /// This batch's output rows (CSV records, or JSON lines in its bytes).
+    rows: CsvRecords,
 }
 
 impl Worker {
-    /// The formatted rows of the batch so far, leaving the buffers empty.
-    fn finish_batch(&mut self) -> Result<Vec<u8>> {
-        let bytes = match self.csv.take() {
-            Some(w) => w
-                .into_inner()
-                .map_err(|e| anyhow::anyhow!("cannot format rows: {}", e.error()))?,
-            None => std::mem::take(&mut self.jsonl),
-        };
+    /// The formatted rows of the batch so far, leaving the buffer empty.
+    fn finish_batch(&mut self) -> Vec<u8> {
+        let bytes = self.rows.take();
         // The next batch starts with room for one like this, so its rows are
         // not copied again as the buffer grows.
-        self.expect = bytes.len() + bytes.len() / 8;
-        self.jsonl = Vec::with_capacity(self.expect);
-        Ok(bytes)
+        self.rows = CsvRecords::with_capacity(bytes.len() + bytes.len() / 8);
+        bytes
+    }
+}
+
+/// A small number as text (levels are 1–6), appended without formatting machinery.
+fn push_number(out: &mut String, n: u8) {
+    if n < 10 {
+        out.push(char::from(b'0' + n));
+    } else {
+        let _ = write!(out, "{n}");
     }
 }
 
@@ -189,50 +186,43 @@ impl Format<'_> {
         let (rules, classifier) = (self.rules, self.classifier);
         let (o, fields, activity) = (&w.outcome, &w.cells, &w.activity);
         if self.csv {
-            let Worker {
-                csv, text, expect, ..
-            } = w;
-            let out = csv.get_or_insert_with(|| {
-                csv::WriterBuilder::new()
-                    .flexible(true)
-                    .from_writer(Vec::with_capacity(*expect))
-            });
+            let Worker { rows, text, .. } = w;
             let guard = &self.guard;
-            let mut field = |v: &str| out.write_field(guard.cell(v).as_bytes());
+            let mut field = |v: &str| rows.field(guard.cell(v).as_bytes());
             for i in 0..self.headers.len() {
-                field(fields.get(i).map_or("", String::as_str))?;
+                field(fields.get(i).map_or("", String::as_str));
             }
             text.clear();
             if let Some(n) = o.level {
-                let _ = write!(text, "{n}");
+                push_number(text, n);
             }
-            field(text)?;
-            field(o.level.map_or("", |n| rules.level(n).name.as_str()))?;
-            field(o.category.as_str())?;
+            field(text);
+            field(o.level.map_or("", |n| rules.level(n).name.as_str()));
+            field(o.category.as_str());
             text.clear();
-            for (k, level) in o.classification.also.iter().enumerate() {
+            for (k, &level) in o.classification.also.iter().enumerate() {
                 if k > 0 {
                     text.push(';');
                 }
-                let _ = write!(text, "{level}");
+                push_number(text, level);
             }
-            field(text)?;
+            field(text);
             text.clear();
             push_tags_text(text, &o.classification, rules);
-            field(text)?;
+            field(text);
             text.clear();
             push_confidence(text, o.classification.confidence);
-            field(text)?;
+            field(text);
             text.clear();
             push_matched_text(text, &o.classification, classifier, rules);
-            field(text)?;
-            field(o.source.as_str())?;
-            field(&o.note())?;
+            field(text);
+            field(o.source.as_str());
+            field(&o.note());
             // Cells beyond the header (ragged rows) follow, so nothing is lost.
             for extra in fields.iter().skip(self.headers.len()) {
-                field(extra)?;
+                field(extra);
             }
-            out.write_record(None::<&[u8]>)?;
+            rows.end_record();
         } else {
             let headers = self.headers;
             let mut cells = Map::new();
@@ -275,8 +265,8 @@ impl Format<'_> {
                     "note": o.note(),
                 }
             });
-            serde_json::to_writer(&mut w.jsonl, &line)?;
-            w.jsonl.push(b'\n');
+            serde_json::to_writer(&mut w.rows.bytes, &line)?;
+            w.rows.bytes.push(b'\n');
         }
         Ok(Some(o.category))
     }
