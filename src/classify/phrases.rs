@@ -272,72 +272,48 @@ impl PhraseSet {
     fn tokenize(&self, bytes: &[u8], tokens: &mut Vec<Token>, stems: &mut Vec<u32>) -> u32 {
         tokens.clear();
         stems.clear();
-        match &self.words.trans {
-            Table::Small(t) => self.words.walk(t, bytes, tokens, stems),
-            Table::Large(t) => self.words.walk(t, bytes, tokens, stems),
-        }
+        self.words.walk(bytes, tokens, stems)
     }
 }
 
-/// A transition: the next state's index, with [`Cell::WORD`] set when that
-/// state ends a known word and [`Cell::STEM`] when it ends a stem; 0 is the
-/// dead state. Tries of under 16,384 states use 16-bit cells, so more of the
-/// table stays in the CPU's first-level cache.
-trait Cell: Copy {
-    const WORD: u32;
-    const STEM: u32;
-    fn get(self) -> u32;
-    fn new(value: u32) -> Self;
+/// A slot of the double array: the state there, if any.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    /// Where this state's children start (child for symbol `c` at
+    /// `base + c`), with [`WORD`] set when the state ends a known word and
+    /// [`STEM`] when it ends a stem.
+    base: u32,
+    /// The parent state's slot, or [`FREE`].
+    check: u32,
 }
 
-impl Cell for u16 {
-    const WORD: u32 = 1 << 15;
-    const STEM: u32 = 1 << 14;
-    fn get(self) -> u32 {
-        u32::from(self)
-    }
-    fn new(value: u32) -> Self {
-        value as u16
-    }
-}
+const WORD: u32 = 1 << 31;
+const STEM: u32 = 1 << 30;
+const BASE: u32 = STEM - 1;
+/// `check` of a slot no state uses.
+const FREE: u32 = u32::MAX;
+/// The root's slot.
+const ROOT: u32 = 0;
 
-impl Cell for u32 {
-    const WORD: u32 = 1 << 31;
-    const STEM: u32 = 1 << 30;
-    fn get(self) -> u32 {
-        self
-    }
-    fn new(value: u32) -> Self {
-        value
-    }
-}
-
-const DEAD: u32 = 0;
-const ROOT: u32 = 1;
-
-#[derive(Debug, Clone)]
-enum Table {
-    Small(Vec<u16>),
-    Large(Vec<u32>),
-}
-
-/// A trie automaton over words and stems; letters of either case share a
-/// symbol, and characters no word uses lead to [`DEAD`]. States are numbered
-/// breadth-first, so the rows of the first few letters — where most words of
-/// a text leave the trie — sit together at the start of the table.
+/// A trie automaton over words and stems, letters of either case sharing a
+/// symbol, stored as a double array: the child of the state in slot `s` for
+/// symbol `c` is in slot `base(s) + c` if that slot's `check` is `s`, and
+/// there is no such child otherwise. Children of different states interleave
+/// in the gaps of one array, so a step costs one load from a table of eight
+/// bytes per state — small enough for the CPU's first-level cache, where a
+/// table with a full row per state (256 symbols or a power of two of the
+/// rules' symbols) is not. States are placed breadth-first, so the first
+/// letters, where most words of a text leave the trie, sit together.
 #[derive(Debug, Clone)]
 struct WordTrie {
     /// Byte → symbol: 0 for a word break (an ASCII byte that is not a letter
-    /// or digit), 1 for a word byte no phrase uses (its column is all dead),
-    /// 2 and up for the bytes of the phrases' words.
+    /// or digit), 1 for a word byte no phrase uses (no state has a child for
+    /// it), 2 and up for the bytes of the phrases' words.
     class: [u8; 256],
-    /// log2 of the row length (symbols, rounded up to a power of two).
-    shift: u32,
-    /// `state << shift | symbol` → next transition, see [`Cell`].
-    trans: Table,
-    /// Per state: the known word it ends, or [`NONE`].
+    slots: Vec<Slot>,
+    /// Per slot: the known word its state ends, or [`NONE`].
     word: Vec<u32>,
-    /// Per state: the stem it ends, or [`NONE`].
+    /// Per slot: the stem its state ends, or [`NONE`].
     stem: Vec<u32>,
 }
 
@@ -359,12 +335,11 @@ impl WordTrie {
                 symbol[usize::from(b.to_ascii_uppercase())] = s;
             }
         }
-        let shift = (symbols + 1).next_power_of_two().trailing_zeros();
-        // A plain trie first (state 0 dead, 1 the root; values are indexes).
-        let mut children: Vec<Vec<(u8, usize)>> = vec![Vec::new(), Vec::new()];
-        let mut ends = vec![(NONE, NONE); 2];
+        // A plain trie first (state 0 the root), children sorted by symbol.
+        let mut children: Vec<Vec<(u8, usize)>> = vec![Vec::new()];
+        let mut ends = vec![(NONE, NONE)];
         for (w, &(word, stem)) in vocab.iter().zip(ids) {
-            let mut state = 1usize;
+            let mut state = 0usize;
             for b in w.bytes() {
                 let sym = symbol[usize::from(b)];
                 state = match children[state].iter().find(|c| c.0 == sym) {
@@ -385,51 +360,83 @@ impl WordTrie {
                 ends[state].1 = stem;
             }
         }
-        if children.len() >= 1 << 30 {
-            anyhow::bail!("rule terms are too many to compile");
+        for c in &mut children {
+            c.sort_unstable();
         }
-        // Breadth-first numbering, then the table.
-        let mut order = vec![0usize, 1];
-        let mut k = 1;
-        while k < order.len() {
-            let mut next: Vec<(u8, usize)> = children[order[k]].clone();
-            next.sort_unstable();
-            order.extend(next.iter().map(|c| c.1));
-            k += 1;
+        // Place the states breadth-first: each state's children go at the
+        // lowest base where all their slots are free.
+        let mut free = FreeSlots::default();
+        free.take(ROOT as usize);
+        let mut slot_of = vec![0usize; children.len()];
+        let mut base_of = vec![0usize; children.len()];
+        let mut queue = std::collections::VecDeque::from([0usize]);
+        while let Some(state) = queue.pop_front() {
+            let kids = &children[state];
+            let Some(&(first, _)) = kids.first() else {
+                continue; // a leaf: no child slot is ever checked against it
+            };
+            let first = usize::from(first);
+            let mut at = first;
+            let base = loop {
+                at = free.next(at);
+                let base = at - first;
+                if kids
+                    .iter()
+                    .all(|&(c, _)| free.is_free(base + usize::from(c)))
+                {
+                    break base;
+                }
+                at += 1;
+            };
+            if base + 256 >= BASE as usize {
+                anyhow::bail!("rule terms are too many to compile");
+            }
+            base_of[state] = base;
+            for &(c, child) in kids {
+                let slot = base + usize::from(c);
+                free.take(slot);
+                slot_of[child] = slot;
+                queue.push_back(child);
+            }
         }
-        let mut number = vec![0usize; children.len()];
-        for (new, &old) in order.iter().enumerate() {
-            number[old] = new;
+        // Room after the last slot for any symbol from any base.
+        let len = slot_of.iter().chain(&base_of).copied().max().unwrap_or(0) + 257;
+        let mut slots = vec![
+            Slot {
+                base: 0,
+                check: FREE,
+            };
+            len
+        ];
+        let mut word = vec![NONE; len];
+        let mut stem = vec![NONE; len];
+        for (state, kids) in children.iter().enumerate() {
+            let at = slot_of[state];
+            let (w, s) = ends[state];
+            let mut base = base_of[state] as u32;
+            if w != NONE {
+                base |= WORD;
+            }
+            if s != NONE {
+                base |= STEM;
+            }
+            slots[at].base = base;
+            (word[at], stem[at]) = (w, s);
+            for &(_, child) in kids {
+                slots[slot_of[child]].check = at as u32;
+            }
         }
-        let mut word = vec![NONE; order.len()];
-        let mut stem = vec![NONE; order.len()];
-        for (new, &old) in order.iter().enumerate() {
-            (word[new], stem[new]) = ends[old];
-        }
-        let trans = if order.len() < 1 << 14 {
-            Table::Small(table::<u16>(&order, &children, &ends, &number, shift))
-        } else {
-            Table::Large(table::<u32>(&order, &children, &ends, &number, shift))
-        };
         Ok(WordTrie {
             class: symbol,
-            shift,
-            trans,
+            slots,
             word,
             stem,
         })
     }
 
     /// The tokenizing walk over one text; see [`PhraseSet::tokenize`].
-    fn walk<T: Cell>(
-        &self,
-        trans: &[T],
-        bytes: &[u8],
-        tokens: &mut Vec<Token>,
-        stems: &mut Vec<u32>,
-    ) -> u32 {
-        let (class, shift) = (&self.class, self.shift);
-        let index = |state: u32| (state & (T::STEM - 1)) as usize;
+    fn walk(&self, bytes: &[u8], tokens: &mut Vec<Token>, stems: &mut Vec<u32>) -> u32 {
+        let (class, slots) = (&self.class, &self.slots[..]);
         let n = bytes.len();
         let mut i = 0;
         let mut at = 0u32;
@@ -442,28 +449,31 @@ impl WordTrie {
             }
             let from = stems.len() as u32;
             let mut state = ROOT;
+            let mut base = slots[ROOT as usize].base;
             while i < n {
                 let c = class[usize::from(bytes[i])];
                 if c == 0 {
                     break;
                 }
                 i += 1;
-                state = trans[(index(state) << shift) | usize::from(c)].get();
-                // One test for the two rare cases: the dead state (0, which
-                // wraps to all ones) and a state that ends a stem.
-                if state.wrapping_sub(1) & T::STEM != 0 {
-                    if state == DEAD {
-                        // Not a word or stem of any phrase: skip the rest.
-                        while i < n && class[usize::from(bytes[i])] != 0 {
-                            i += 1;
-                        }
-                        break;
+                let next = (base & BASE) + u32::from(c);
+                let slot = slots[next as usize];
+                if slot.check != state {
+                    // Not a word or stem of any phrase: skip the rest.
+                    while i < n && class[usize::from(bytes[i])] != 0 {
+                        i += 1;
                     }
-                    stems.push(self.stem[index(state)]);
+                    base = 0;
+                    break;
+                }
+                state = next;
+                base = slot.base;
+                if base & STEM != 0 {
+                    stems.push(self.stem[state as usize]);
                 }
             }
-            let word = if state & T::WORD != 0 {
-                self.word[index(state)]
+            let word = if base & WORD != 0 {
+                self.word[state as usize]
             } else {
                 NONE
             };
@@ -477,30 +487,43 @@ impl WordTrie {
     }
 }
 
-/// The transition table of a trie numbered by `order` (`number` maps old
-/// state indexes to new ones).
-fn table<T: Cell>(
-    order: &[usize],
-    children: &[Vec<(u8, usize)>],
-    ends: &[(u32, u32)],
-    number: &[usize],
-    shift: u32,
-) -> Vec<T> {
-    let mut trans = vec![T::new(DEAD); order.len() << shift];
-    for (new, &old) in order.iter().enumerate() {
-        for &(sym, child) in &children[old] {
-            let (w, s) = ends[child];
-            let mut t = number[child] as u32;
-            if w != NONE {
-                t |= T::WORD;
-            }
-            if s != NONE {
-                t |= T::STEM;
-            }
-            trans[(new << shift) | usize::from(sym)] = T::new(t);
-        }
+/// Which slots of a double array are taken, with a fast search for the
+/// next free one (64 slots per step).
+#[derive(Debug, Default)]
+struct FreeSlots {
+    taken: Vec<u64>,
+}
+
+impl FreeSlots {
+    fn is_free(&self, slot: usize) -> bool {
+        self.taken
+            .get(slot / 64)
+            .is_none_or(|w| w & (1 << (slot % 64)) == 0)
     }
-    trans
+
+    fn take(&mut self, slot: usize) {
+        if self.taken.len() <= slot / 64 {
+            self.taken.resize(slot / 64 + 1, 0);
+        }
+        self.taken[slot / 64] |= 1 << (slot % 64);
+    }
+
+    /// The first free slot at or after `from`.
+    fn next(&self, from: usize) -> usize {
+        let mut k = from / 64;
+        let mut w = match self.taken.get(k) {
+            Some(w) => !w & (!0u64 << (from % 64)),
+            None => return from,
+        };
+        while w == 0 {
+            k += 1;
+            match self.taken.get(k) {
+                Some(t) => w = !t,
+                None => return k * 64,
+            }
+        }
+        k * 64 + w.trailing_zeros() as usize
+    }
 }
 
 #[cfg(test)]
@@ -624,7 +647,7 @@ mod tests {
     }
 
     #[test]
-    fn large_tries_use_wide_cells() {
+    fn large_tries() {
         // 3,000 pseudo-random ten-letter words: over 16,384 trie states.
         let mut seed = 7u64;
         let mut words = Vec::new();
@@ -645,7 +668,7 @@ mod tests {
         }
         let id = b.add(&words[2999][..6], true);
         let set = b.build().unwrap();
-        assert!(matches!(set.words.trans, Table::Large(_)));
+        assert!(set.words.slots.len() > 16_384);
         let text = format!("{} x {}", words[10].to_uppercase(), words[2999]);
         let mut out = Vec::new();
         set.find(&text, &mut PhraseScratch::default(), |p, s, e| {
