@@ -184,19 +184,22 @@ fn needs_quotes(value: &[u8]) -> bool {
         y.wrapping_sub(ONES) & !y & HIGHS != 0
     };
     let special = |x: u64| has(x, b',') | has(x, b'"') | has(x, b'\n') | has(x, b'\r');
-    let mut chunks = value.chunks_exact(8);
-    for chunk in &mut chunks {
+    let load = |bytes: &[u8]| {
         let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        if special(u64::from_le_bytes(word)) {
-            return true;
-        }
+        word.copy_from_slice(bytes);
+        u64::from_le_bytes(word)
+    };
+    if value.len() < 8 {
+        // Shifted in byte by byte (copying a short tail into a word costs a
+        // call and a stalled load); the zero bytes shifted in are not special.
+        return special(value.iter().fold(0, |w, &b| (w << 8) | u64::from(b)));
     }
-    // The tail, padded with zero bytes (never special).
-    let rest = chunks.remainder();
-    let mut word = [0u8; 8];
-    word[..rest.len()].copy_from_slice(rest);
-    special(u64::from_le_bytes(word))
+    let mut chunks = value.chunks_exact(8);
+    if chunks.any(|chunk| special(load(chunk))) {
+        return true;
+    }
+    // The last eight bytes, overlapping the last whole chunk.
+    special(load(&value[value.len() - 8..]))
 }
 
 impl CsvRecords {
