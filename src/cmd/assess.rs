@@ -201,8 +201,13 @@ fn read(
         super::fill_batches(&mut reader, &mut progress),
         |batch, w: &mut Worker| {
             let mut out = Placements::default();
+            let mut cells = Vec::new();
             let placed = batch.each(|rec| {
-                if place(c, &decoder, rec, weight_col, by_col, by_file, w, &mut out)? && c.review {
+                decoder.cells(rec, &mut cells)?;
+                if place(
+                    c, &decoder, rec, &cells, weight_col, by_col, by_file, w, &mut out,
+                )? && c.review
+                {
                     let (reasons, n) = review_reasons(&w.outcome, threshold);
                     for &list in reasons[..n].iter().flatten() {
                         // Rows are counted in input order, so a list that
@@ -262,7 +267,6 @@ fn read(
 #[derive(Default)]
 struct Worker {
     scratch: Scratch,
-    cells: Vec<String>,
     activity: Activity,
     outcome: crate::activity::Outcome,
 }
@@ -291,25 +295,25 @@ struct Placed {
     group: (usize, usize),
 }
 
-/// Decodes and classifies one record into `out` (leaving the activity and
+/// Classifies one decoded record into `out` (leaving the activity and
 /// its outcome in `w` for the review list); false for a blank row.
 #[allow(clippy::too_many_arguments)]
 fn place(
     c: &Collect<'_>,
     decoder: &RowDecoder,
     rec: &Record<'_>,
+    cells: &[&str],
     weight_col: Option<usize>,
     by_col: Option<usize>,
     by_file: bool,
     w: &mut Worker,
     out: &mut Placements,
 ) -> Result<bool> {
-    decoder.cells(rec, &mut w.cells)?;
-    if !decoder.activity(rec, &w.cells, &mut w.activity)? {
+    if !decoder.activity(rec, cells, &mut w.activity)? {
         out.blank += 1;
         return Ok(false);
     }
-    let cell = |i: usize| w.cells.get(i).map_or("", String::as_str);
+    let cell = |i: usize| cells.get(i).copied().unwrap_or("");
     let weight = match weight_col {
         Some(col) => {
             parse_amount(cell(col)).map_err(|e| anyhow!("{}: {e}", decoder.at(rec, col)))?

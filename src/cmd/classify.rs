@@ -90,8 +90,10 @@ pub fn run(args: &ClassifyArgs, global: &GlobalArgs, notes: &Notes) -> Result<Ou
         super::fill_batches(&mut reader, &mut progress),
         |batch, w: &mut Worker| {
             let mut done = Written::default();
+            let mut cells = Vec::new();
             let formatted = batch.each(|rec| {
-                match format.row(&decoder, rec, w)? {
+                decoder.cells(rec, &mut cells)?;
+                match format.row(&decoder, rec, &cells, w)? {
                     Some(category) => done.accounting.add(category),
                     None => done.blank += 1,
                 }
@@ -121,7 +123,6 @@ pub fn run(args: &ClassifyArgs, global: &GlobalArgs, notes: &Notes) -> Result<Ou
 #[derive(Default)]
 struct Worker {
     scratch: Scratch,
-    cells: Vec<String>,
     activity: Activity,
     outcome: crate::activity::Outcome,
     /// A cell being formatted.
@@ -176,21 +177,21 @@ impl Format<'_> {
         &self,
         decoder: &RowDecoder,
         rec: &Record<'_>,
+        fields: &[&str],
         w: &mut Worker,
     ) -> Result<Option<Category>> {
-        decoder.cells(rec, &mut w.cells)?;
-        if !decoder.activity(rec, &w.cells, &mut w.activity)? {
+        if !decoder.activity(rec, fields, &mut w.activity)? {
             return Ok(None);
         }
         assign_into(self.classifier, &w.activity, &mut w.scratch, &mut w.outcome);
         let (rules, classifier) = (self.rules, self.classifier);
-        let (o, fields, activity) = (&w.outcome, &w.cells, &w.activity);
+        let (o, activity) = (&w.outcome, &w.activity);
         if self.csv {
             let Worker { rows, text, .. } = w;
             let guard = &self.guard;
             let mut field = |v: &str| rows.field(guard.cell(v).as_bytes());
             for i in 0..self.headers.len() {
-                field(fields.get(i).map_or("", String::as_str));
+                field(fields.get(i).copied().unwrap_or(""));
             }
             text.clear();
             if let Some(n) = o.level {
@@ -231,7 +232,7 @@ impl Format<'_> {
                     .get(i)
                     .cloned()
                     .unwrap_or_else(|| format!("column_{}", i + 1));
-                cells.insert(name, Value::String(value.clone()));
+                cells.insert(name, Value::String((*value).to_string()));
             }
             for name in headers.iter().skip(fields.len()) {
                 cells.insert(name.clone(), Value::String(String::new()));

@@ -712,7 +712,7 @@ impl Records {
     }
 
     /// Calls `f` on each record in order, stopping at the first error.
-    pub fn each(&self, mut f: impl FnMut(&Record<'_>) -> Result<()>) -> Result<()> {
+    pub fn each<'s>(&'s self, mut f: impl FnMut(&Record<'s>) -> Result<()>) -> Result<()> {
         (0..self.len()).try_for_each(|i| f(&self.get(i)))
     }
 
@@ -767,24 +767,25 @@ impl<'a> Record<'a> {
         self.ends.len()
     }
 
-    /// Decodes every cell into `out` when the whole record is valid UTF-8
-    /// with no cell over the size limit; `None` otherwise.
-    fn decode_whole(&self, out: &mut Vec<String>) -> Option<()> {
+    /// Every cell as text, borrowed from the batch, when the whole record
+    /// is valid UTF-8 with no cell over the size limit; false otherwise.
+    fn decode_whole(&self, out: &mut Vec<&'a str>) -> bool {
+        out.clear();
         let end = self.ends.last().copied().unwrap_or(self.start);
-        let all = simdutf8::basic::from_utf8(&self.bytes[self.start..end]).ok()?;
-        out.resize_with(self.ends.len(), String::new);
-        out.truncate(self.ends.len());
+        let Ok(all) = simdutf8::basic::from_utf8(&self.bytes[self.start..end]) else {
+            return false;
+        };
         let mut from = 0;
-        for (cell, &end) in out.iter_mut().zip(self.ends) {
+        for &end in self.ends {
             let to = end - self.start;
-            if to - from > MAX_FIELD_BYTES {
-                return None;
+            // A cell boundary inside a character means invalid cells.
+            match all.get(from..to) {
+                Some(cell) if cell.len() <= MAX_FIELD_BYTES => out.push(cell),
+                _ => return false,
             }
-            cell.clear();
-            cell.push_str(all.get(from..to)?);
             from = to;
         }
-        Some(())
+        true
     }
 
     pub fn is_empty(&self) -> bool {
@@ -803,11 +804,11 @@ pub struct RowDecoder {
 }
 
 impl RowDecoder {
-    /// Decodes the cells of `rec` into `cells` (reusing its strings).
-    pub fn cells(&self, rec: &Record<'_>, cells: &mut Vec<String>) -> Result<()> {
+    /// The cells of `rec` as text, borrowed from its batch.
+    pub fn cells<'a>(&self, rec: &Record<'a>, cells: &mut Vec<&'a str>) -> Result<()> {
         // One check of the whole record in the common case; cell by cell
         // only to place a problem.
-        if rec.decode_whole(cells).is_some() {
+        if rec.decode_whole(cells) {
             return Ok(());
         }
         decode_record(
@@ -816,13 +817,25 @@ impl RowDecoder {
             rec.len(),
             rec.line,
             Some((rec.row, &self.columns.headers)),
-            cells,
+            &mut Vec::new(),
+        )?;
+        // Every cell is valid exactly when the whole record is.
+        bail!(
+            "{}: line {} (row {}): the row's text could not be read",
+            self.name,
+            rec.line,
+            rec.row
         )
     }
 
     /// Fills `out` with the activity of a decoded record (reusing its
     /// strings); false for a blank row.
-    pub fn activity(&self, rec: &Record<'_>, cells: &[String], out: &mut Activity) -> Result<bool> {
+    pub fn activity(
+        &self,
+        rec: &Record<'_>,
+        cells: &[impl AsRef<str>],
+        out: &mut Activity,
+    ) -> Result<bool> {
         fill_activity(cells, rec.row, rec.line, &self.columns, &self.labels, out)
             .map_err(|(column, e)| anyhow!("{}: {e}", self.at(rec, column)))
     }
@@ -850,17 +863,17 @@ impl RowDecoder {
 /// Fills `out` with the activity of one row's cells; false for a blank row.
 /// A bad manual level is returned as (column, message).
 fn fill_activity(
-    cells: &[String],
+    cells: &[impl AsRef<str>],
     row: u64,
     line: u64,
     columns: &Columns,
     labels: &LabelNames,
     out: &mut Activity,
 ) -> std::result::Result<bool, (usize, String)> {
-    if cells.iter().all(|f| f.trim().is_empty()) {
+    if cells.iter().all(|f| f.as_ref().trim().is_empty()) {
         return Ok(false);
     }
-    let cell = |i: usize| cells.get(i).map(String::as_str).unwrap_or("");
+    let cell = |i: usize| cells.get(i).map_or("", AsRef::as_ref);
     out.row = row;
     out.line = line;
     out.text.clear();
@@ -1188,11 +1201,11 @@ mod properties {
             return (out, reader.counts.blank, error);
         }
         let decoder = reader.decoder();
-        let (mut batch, mut cells, mut activity) =
-            (Records::default(), Vec::new(), Activity::default());
+        let (mut batch, mut activity) = (Records::default(), Activity::default());
         let mut blank = 0;
         loop {
             let read = reader.read_batch(&mut batch);
+            let mut cells = Vec::new();
             for i in 0..batch.len() {
                 let rec = batch.get(i);
                 let decoded = decoder
