@@ -25,32 +25,49 @@ echo "generating $ROWS rows and 100000 rows into $DIR"
 head -n 51 "$DIR/portfolio.csv" > "$DIR/portfolio-50.csv"
 echo "portfolio: $(du -h "$DIR/portfolio.csv" | cut -f1), $(($(wc -l < "$DIR/portfolio.csv") - 1)) lines"
 
-# best wall time (s) and its peak RSS (KB) over $REPEAT runs of a command
-measure() {
-    local best="" rss=""
-    for _ in $(seq "$REPEAT"); do
-        local out
-        out=$( { /usr/bin/time -f "%e %M" "$@" > /dev/null; } 2>&1 | tail -n 1)
-        local t=${out% *} m=${out#* }
-        if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; rss=$m; fi
-    done
-    echo "$best $rss"
+# One timed run: wall seconds and peak RSS (KB).
+once() {
+    { /usr/bin/time -f "%e %M" "$@" > /dev/null; } 2>&1 | tail -n 1
 }
 
-printf '%-48s %8s %8s %10s\n' "command" "wall s" "× floor" "peak RSS"
-read -r floor floor_rss < <(measure "$FLOOR" "$DIR/portfolio.csv")
-printf '%-48s %8s %8s %8s MB\n' "csv crate: read every record (floor)" "$floor" "1.00" "$((floor_rss / 1024))"
-row() {
-    local label=$1; shift
-    read -r t m < <(measure "$@")
-    printf '%-48s %8s %8.2f %8s MB\n' "$label" "$t" "$(awk "BEGIN{print $t / $floor}")" "$((m / 1024))"
+# The commands, timed in rounds: each round runs every command once, so a
+# burst of load from elsewhere on the machine slows the floor and the
+# commands alike instead of skewing one ratio. Best wall time per command.
+labels=(
+    "csv crate: read every record (floor)"
+    "assess"
+    "assess --by organization --weight budget"
+    "classify -o FILE"
+    "assess, one thread (--threads 1)"
+    "assess, 100k rows"
+)
+run_command() {
+    case $1 in
+        0) once "$FLOOR" "$DIR/portfolio.csv" ;;
+        1) once "$BIN" -q assess "$DIR/portfolio.csv" -o "$DIR/assess.txt" ;;
+        2) once "$BIN" -q assess "$DIR/portfolio.csv" --by organization --weight budget -o "$DIR/assess-by.txt" ;;
+        3) once "$BIN" -q classify "$DIR/portfolio.csv" -o "$DIR/classified.csv" ;;
+        4) once "$BIN" -q --threads 1 assess "$DIR/portfolio.csv" -o "$DIR/assess1.txt" ;;
+        5) once "$BIN" -q assess "$DIR/portfolio-100k.csv" -o "$DIR/assess-100k.txt" ;;
+    esac
 }
-row "assess" "$BIN" -q assess "$DIR/portfolio.csv" -o "$DIR/assess.txt"
-row "assess --by organization --weight budget" "$BIN" -q assess "$DIR/portfolio.csv" --by organization --weight budget -o "$DIR/assess-by.txt"
-row "classify -o FILE" "$BIN" -q classify "$DIR/portfolio.csv" -o "$DIR/classified.csv"
-row "assess, one thread (--threads 1)" "$BIN" -q --threads 1 assess "$DIR/portfolio.csv" -o "$DIR/assess1.txt"
-read -r _ rss100k < <(measure "$BIN" -q assess "$DIR/portfolio-100k.csv" -o "$DIR/assess-100k.txt")
-echo "peak RSS of assess at 100k rows: $((rss100k / 1024)) MB"
+best=(); rss=()
+for _ in $(seq "$REPEAT"); do
+    for k in "${!labels[@]}"; do
+        read -r t m < <(run_command "$k")
+        if [ -z "${best[$k]:-}" ] || awk "BEGIN{exit !($t < ${best[$k]})}"; then
+            best[$k]=$t; rss[$k]=$m
+        fi
+    done
+done
+
+floor=${best[0]}
+printf '%-48s %8s %8s %10s\n' "command" "wall s" "× floor" "peak RSS"
+for k in 0 1 2 3 4; do
+    printf '%-48s %8s %8.2f %8s MB\n' "${labels[$k]}" "${best[$k]}" \
+        "$(awk "BEGIN{print ${best[$k]} / $floor}")" "$((rss[$k] / 1024))"
+done
+echo "peak RSS of assess at 100k rows: $((rss[5] / 1024)) MB"
 
 # Start-up plus a 50-row portfolio, averaged over 20 runs.
 start=$(date +%s%N)
