@@ -1,18 +1,21 @@
 //! Reading, classifying and collecting on all cores, with results in input
 //! order.
 //!
-//! One thread fills batches of rows (the only part that must run in order:
-//! parsing the file), worker threads turn each batch into an output, and the
-//! calling thread receives the outputs, puts them back in sequence and hands
-//! each to the sink. Batches are handed back to the reader once used, so
-//! their buffers are reused rather than reallocated. Channels are bounded, so
-//! memory stays flat however long the input is, and the output is
+//! Worker threads take turns at the input: under a lock, a worker fills its
+//! batch with the next rows (parsing the file is the only part that must run
+//! in order) and numbers it; it then turns the batch into an output while
+//! another worker reads, and takes its turn at the output side, where
+//! outputs wait until those before them have gone to the sink. No thread
+//! only reads or only collects, so `threads` workers keep `threads` cores
+//! busy. Each worker refills its own batch, so buffers are reused rather
+//! than reallocated; workers stay at most a few batches ahead of the sink,
+//! so memory stays flat however long the input is; and the output is
 //! byte-identical to a sequential run (`threads = 1` runs everything on the
 //! calling thread with the same batches).
 
 use std::collections::BTreeMap;
-use std::sync::mpsc::{Receiver, sync_channel};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Result;
 
@@ -20,9 +23,6 @@ use anyhow::Result;
 pub trait Batch: Default + Send {
     fn is_empty(&self) -> bool;
 }
-
-/// The job queue, shared by the workers.
-type SharedJobs<B> = Arc<Mutex<Receiver<(u64, B)>>>;
 
 /// How many worker threads to use: `requested`; else one per core for large
 /// inputs and none (all on the calling thread) for small ones, where starting
@@ -49,7 +49,7 @@ pub fn run<B, S, O>(
     threads: usize,
     mut fill: impl FnMut(&mut B) -> Result<()> + Send,
     work: impl Fn(&B, &mut S) -> O + Sync,
-    mut sink: impl FnMut(O) -> Result<()>,
+    mut sink: impl FnMut(O) -> Result<()> + Send,
 ) -> Result<()>
 where
     B: Batch,
@@ -70,79 +70,119 @@ where
             }
         }
     }
+    // See the module documentation.
+    let input = Mutex::new(Input {
+        fill,
+        next: 0,
+        done: false,
+        error: None,
+    });
+    let output = Mutex::new(Output {
+        sink,
+        pending: BTreeMap::new(),
+        expected: 0,
+        error: None,
+    });
+    // Batches sunk so far: a worker does not read more than a few batches
+    // ahead of the output, so outputs waiting behind a slow batch stay few.
+    let sunk = AtomicU64::new(0);
+    let ahead = threads as u64 * 4;
     std::thread::scope(|scope| {
-        let (job_tx, job_rx) = sync_channel::<(u64, B)>(threads * 2);
-        let job_rx: SharedJobs<B> = Arc::new(Mutex::new(job_rx));
-        let (done_tx, done_rx) = sync_channel::<(u64, O)>(threads * 2);
-        // Used batches go back to the reader; it makes new ones only while
-        // none has come back yet.
-        let (free_tx, free_rx) = sync_channel::<B>(threads * 4 + 2);
-        let work = &work;
+        let (input, output, work, sunk) = (&input, &output, &work, &sunk);
         for _ in 0..threads {
-            let job_rx = Arc::clone(&job_rx);
-            let done_tx = done_tx.clone();
-            let free_tx = free_tx.clone();
             scope.spawn(move || {
                 let mut state = S::default();
+                // Each worker refills its own batch, reusing its buffers.
+                let mut batch = B::default();
                 loop {
-                    // Hold the lock only to take the next batch.
-                    let job = match job_rx.lock() {
-                        Ok(rx) => rx.recv(),
-                        Err(_) => return,
+                    // (Batches read are always worked on and put, so `sunk`
+                    // catches up unless the run is stopping.)
+                    while input
+                        .lock()
+                        .is_ok_and(|i| !i.done && i.next >= sunk.load(Ordering::Acquire) + ahead)
+                    {
+                        std::thread::yield_now();
+                    }
+                    let seq = {
+                        let Ok(mut input) = input.lock() else { return };
+                        if input.done {
+                            return;
+                        }
+                        let filled = (input.fill)(&mut batch);
+                        if let Err(e) = filled {
+                            // The rows read before the error are still
+                            // worked on and delivered; then everyone stops.
+                            input.done = true;
+                            input.error = Some(e);
+                        }
+                        if batch.is_empty() {
+                            input.done = true;
+                            return;
+                        }
+                        input.next += 1;
+                        input.next - 1
                     };
-                    let Ok((seq, batch)) = job else { return };
                     let out = work(&batch, &mut state);
-                    let _ = free_tx.try_send(batch);
-                    if done_tx.send((seq, out)).is_err() {
+                    // No worker asks for this lock while holding the input
+                    // lock, so taking that one under it (below) cannot deadlock.
+                    let Ok(mut output) = output.lock() else {
+                        return;
+                    };
+                    if output.error.is_some() {
+                        return;
+                    }
+                    let put = output.put(seq, out);
+                    sunk.store(output.expected, Ordering::Release);
+                    if let Err(e) = put {
+                        output.error = Some(e);
+                        if let Ok(mut input) = input.lock() {
+                            input.done = true;
+                        }
                         return;
                     }
                 }
             });
         }
-        // Only the workers hold the job receiver and the result sender, so
-        // when they stop, the reader's sends fail and the collector's loop ends.
-        drop(job_rx);
-        drop(done_tx);
-        drop(free_tx);
-        let reader = scope.spawn(move || -> Result<()> {
-            let mut seq = 0;
-            loop {
-                let mut batch = free_rx.try_recv().unwrap_or_default();
-                let filled = fill(&mut batch);
-                if batch.is_empty() {
-                    return filled;
-                }
-                if job_tx.send((seq, batch)).is_err() {
-                    // The collector stopped (it hit an error); so do we.
-                    return Ok(());
-                }
-                seq += 1;
-                filled?;
-            }
-        });
-        let mut pending: BTreeMap<u64, O> = BTreeMap::new();
-        let mut expected = 0;
-        let mut sink_error = None;
-        'collect: for (seq, out) in done_rx.iter() {
-            pending.insert(seq, out);
-            while let Some(out) = pending.remove(&expected) {
-                expected += 1;
-                if let Err(e) = sink(out) {
-                    sink_error = Some(e);
-                    break 'collect;
-                }
-            }
+    });
+    let sink_error = output.into_inner().ok().and_then(|o| o.error);
+    match (sink_error, input.into_inner()) {
+        (Some(e), _) => Err(e),
+        (None, Ok(input)) => input.error.map_or(Ok(()), Err),
+        (None, Err(_)) => Err(anyhow::anyhow!("the input reader stopped unexpectedly")),
+    }
+}
+
+/// The output side, shared by the workers.
+struct Output<O, K> {
+    sink: K,
+    /// Outputs that arrived before one they follow.
+    pending: BTreeMap<u64, O>,
+    /// Sequence number of the next output to sink.
+    expected: u64,
+    /// The sink's error, which stops everything.
+    error: Option<anyhow::Error>,
+}
+
+impl<O, K: FnMut(O) -> Result<()>> Output<O, K> {
+    /// Takes batch `seq`'s output and sinks every output now in sequence.
+    fn put(&mut self, seq: u64, out: O) -> Result<()> {
+        self.pending.insert(seq, out);
+        while let Some(out) = self.pending.remove(&self.expected) {
+            self.expected += 1;
+            (self.sink)(out)?;
         }
-        // Unblock the reader and workers if the collector stopped early.
-        drop(done_rx);
-        let read_result = reader
-            .join()
-            .unwrap_or_else(|_| Err(anyhow::anyhow!("the input reader stopped unexpectedly")));
-        match sink_error {
-            Some(e) => Err(e),
-            None => read_result,
-        }
-    })
+        Ok(())
+    }
+}
+
+/// The input side, shared by the workers.
+struct Input<F> {
+    fill: F,
+    /// Sequence number of the next batch read.
+    next: u64,
+    /// Set at the end of the input, at a read error, or when the sink failed.
+    done: bool,
+    error: Option<anyhow::Error>,
 }
 
 #[cfg(test)]
