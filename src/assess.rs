@@ -220,11 +220,7 @@ impl Tally {
     /// Keeps at most `limit` items per review list (the rest are counted):
     /// for reports that show only the first rows of each list.
     pub fn keep_review(&mut self, limit: usize) {
-        for list in [
-            ReviewReason::Disagreement,
-            ReviewReason::Unclassified,
-            ReviewReason::LowConfidence,
-        ] {
+        for list in ReviewReason::ALL {
             self.review_list(list).keep(limit);
         }
     }
@@ -251,34 +247,38 @@ impl Tally {
     }
 }
 
-/// Which review list a row goes to.
+/// Which review list a row goes to (`as usize` numbers them from 0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReviewReason {
-    Disagreement,
-    Unclassified,
-    LowConfidence,
+    Disagreement = 0,
+    Unclassified = 1,
+    LowConfidence = 2,
+}
+
+impl ReviewReason {
+    pub const ALL: [ReviewReason; 3] = [
+        ReviewReason::Disagreement,
+        ReviewReason::Unclassified,
+        ReviewReason::LowConfidence,
+    ];
 }
 
 /// Why one row needs a person's look: the lists it goes to, none for most
 /// rows (a row with a manual level the rules disagree with can also be
-/// unclassified or uncertain by the rules). At most two lists, in this order.
-pub fn review_reasons(outcome: &Outcome, threshold: f64) -> ([Option<ReviewReason>; 2], usize) {
-    let mut reasons = [None; 2];
-    let mut n = 0;
-    if outcome.rules_said.is_some() {
-        reasons[n] = Some(ReviewReason::Disagreement);
-        n += 1;
-    }
-    if outcome.source == Source::Rules {
-        if outcome.category == Category::Unclassified {
-            reasons[n] = Some(ReviewReason::Unclassified);
-            n += 1;
-        } else if outcome.classification.confidence < threshold {
-            reasons[n] = Some(ReviewReason::LowConfidence);
-            n += 1;
-        }
-    }
-    (reasons, n)
+/// unclassified or uncertain by the rules), in this order.
+pub fn review_reasons(outcome: &Outcome, threshold: f64) -> [Option<ReviewReason>; 2] {
+    let disagrees = outcome
+        .rules_said
+        .is_some()
+        .then_some(ReviewReason::Disagreement);
+    let by_rules = if outcome.source != Source::Rules {
+        None
+    } else if outcome.category == Category::Unclassified {
+        Some(ReviewReason::Unclassified)
+    } else {
+        (outcome.classification.confidence < threshold).then_some(ReviewReason::LowConfidence)
+    };
+    [disagrees, by_rules]
 }
 
 /// The review-list item for one row and one of its [`review_reasons`].
@@ -1032,6 +1032,25 @@ mod tests {
 
     fn rules() -> RuleSet {
         crate::rules::builtin().unwrap()
+    }
+
+    #[test]
+    fn review_reasons_by_source_and_confidence() {
+        use ReviewReason::{Disagreement, LowConfidence, Unclassified};
+        let reasons = |o: &Outcome| review_reasons(o, 0.5);
+        assert_eq!(reasons(&outcome(Label::Level(3))), [None, None]);
+        assert_eq!(reasons(&outcome(Label::None)), [None, Some(Unclassified)]);
+        let mut unsure = outcome(Label::Level(2));
+        unsure.classification.confidence = 0.4;
+        assert_eq!(reasons(&unsure), [None, Some(LowConfidence)]);
+        // A manual level: listed when the rules disagree, never as the
+        // rules' own doubt.
+        unsure.source = Source::Manual;
+        assert_eq!(reasons(&unsure), [None, None]);
+        unsure.rules_said = Some(Label::Level(5));
+        assert_eq!(reasons(&unsure), [Some(Disagreement), None]);
+        let item = review_item(Disagreement, "p.csv", &Activity::default(), &unsure);
+        assert_eq!(item.detail, "manual level 2, rules say level 5");
     }
 
     fn outcome(label: Label) -> Outcome {

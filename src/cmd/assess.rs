@@ -35,18 +35,9 @@ struct Collect<'a> {
     threads: usize,
     /// Review items the report shows per list (the rest are only counted).
     keep_review: usize,
-    /// Rows in each review list so far ([`review_slot`]), for the workers to
-    /// skip building items the report will not show.
+    /// Rows in each review list so far (by `ReviewReason as usize`), for
+    /// the workers to skip building items the report will not show.
     listed: &'a [AtomicUsize; 3],
-}
-
-/// Index of a review list in [`Collect::listed`].
-fn review_slot(list: ReviewReason) -> usize {
-    match list {
-        ReviewReason::Disagreement => 0,
-        ReviewReason::Unclassified => 1,
-        ReviewReason::LowConfidence => 2,
-    }
 }
 
 pub fn run(args: &AssessArgs, global: &GlobalArgs, notes: &Notes) -> Result<Outcome> {
@@ -208,12 +199,11 @@ fn read(
                     c, &decoder, rec, &cells, weight_col, by_col, by_file, w, &mut out,
                 )? && c.review
                 {
-                    let (reasons, n) = review_reasons(&w.outcome, threshold);
-                    for &list in reasons[..n].iter().flatten() {
+                    for list in review_reasons(&w.outcome, threshold).into_iter().flatten() {
                         // Rows are counted in input order, so a list that
                         // already holds the rows the report shows needs
                         // nothing from the rows after them.
-                        let shown = c.listed[review_slot(list)].load(Ordering::Relaxed);
+                        let shown = c.listed[list as usize].load(Ordering::Relaxed);
                         let item = (shown < c.keep_review)
                             .then(|| review_item(list, &name, &w.activity, &w.outcome));
                         out.review.push((list, item));
@@ -246,7 +236,7 @@ fn read(
                     Some(item) => total.push_review(list, item),
                     None => total.count_review(list),
                 }
-                c.listed[review_slot(list)].store(total.review_len(list), Ordering::Relaxed);
+                c.listed[list as usize].store(total.review_len(list), Ordering::Relaxed);
             }
             match out.error {
                 Some(e) => Err(e),
