@@ -261,13 +261,7 @@ fn push_target_label(out: &mut String, target: Target, rules: &RuleSet) {
     match target {
         Target::Level(n) => {
             out.push('L');
-            match char::from_digit(u32::from(n), 10) {
-                Some(d) => out.push(d),
-                None => {
-                    use std::fmt::Write;
-                    let _ = write!(out, "{n}");
-                }
-            }
+            push_number(out, n);
         }
         Target::Response => out.push_str("response"),
         Target::Other => out.push_str("other"),
@@ -275,6 +269,17 @@ fn push_target_label(out: &mut String, target: Target, rules: &RuleSet) {
             out.push_str("tag:");
             out.push_str(rules.tags.get(i).map_or("?", |t| t.id.as_str()));
         }
+    }
+}
+
+/// A small number as text (levels are 1–6), appended without formatting
+/// machinery.
+pub fn push_number(out: &mut String, n: u8) {
+    if n < 10 {
+        out.push(char::from(b'0' + n));
+    } else {
+        use std::fmt::Write;
+        let _ = write!(out, "{n}");
     }
 }
 

@@ -2,7 +2,6 @@
 //!
 //! Streams: one record in, one record out; memory does not grow with rows.
 
-use std::fmt::Write as _;
 use std::io::Write;
 
 use anyhow::{Context, Result};
@@ -11,7 +10,8 @@ use serde_json::{Map, Value, json};
 use super::{Notes, column_options, load_rules};
 use crate::Outcome;
 use crate::activity::{
-    Accounting, Activity, assign_into, push_confidence, push_matched_text, push_tags_text,
+    Accounting, Activity, assign_into, push_confidence, push_matched_text, push_number,
+    push_tags_text,
 };
 use crate::classify::{Category, Classifier, Scratch};
 use crate::cli::{ClassifyArgs, ClassifyFormat, GlobalArgs};
@@ -139,15 +139,6 @@ impl Worker {
         // not copied again as the buffer grows.
         self.rows = CsvRecords::with_capacity(bytes.len() + bytes.len() / 8);
         bytes
-    }
-}
-
-/// A small number as text (levels are 1–6), appended without formatting machinery.
-fn push_number(out: &mut String, n: u8) {
-    if n < 10 {
-        out.push(char::from(b'0' + n));
-    } else {
-        let _ = write!(out, "{n}");
     }
 }
 
