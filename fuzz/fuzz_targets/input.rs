@@ -30,10 +30,12 @@ fn open(data: &[u8]) -> Option<ActivityReader> {
 /// (row, id, text) of every activity, and the error that stopped reading.
 fn in_batches(mut reader: ActivityReader) -> (Vec<(u64, String, String)>, Option<String>) {
     let decoder = reader.decoder();
-    let (mut batch, mut cells, mut a) = (Records::default(), Vec::new(), Activity::default());
+    let (mut batch, mut a) = (Records::default(), Activity::default());
     let mut out = Vec::new();
     loop {
         let read = reader.read_batch(&mut batch);
+        // Cells borrow from the batch, so they live no longer than one fill.
+        let mut cells = Vec::new();
         for i in 0..batch.len() {
             let rec = batch.get(i);
             match decoder.cells(&rec, &mut cells).and_then(|()| decoder.activity(&rec, &cells, &mut a)) {
