@@ -3,7 +3,8 @@
 //!
 //! `-o FILE` writes to a temporary file in the same folder and renames it
 //! over the target only when the whole report was written, so a failure
-//! never leaves a half-written report. Writing over an input is refused.
+//! never leaves a half-written report. Writing over an input is refused. A
+//! device or pipe (`-o /dev/null`, a named pipe) is written in place.
 
 use std::borrow::Cow;
 use std::io::{self, BufWriter, Write};
@@ -20,6 +21,10 @@ pub enum Output {
         tmp: BufWriter<tempfile::NamedTempFile>,
         target: PathBuf,
     },
+    /// A device or pipe (`/dev/null`, `/dev/stdout`, a named pipe), written
+    /// in place: moving a finished file over it would replace the device
+    /// with a regular file.
+    Device(BufWriter<std::fs::File>),
 }
 
 impl Output {
@@ -44,6 +49,13 @@ impl Output {
                 );
             }
         }
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+            let device = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .with_context(|| format!("cannot write `{}`", path.display()))?;
+            return Ok(Output::Device(BufWriter::with_capacity(64 * 1024, device)));
+        }
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
@@ -63,6 +75,7 @@ impl Output {
     pub fn finish(self) -> Result<()> {
         match self {
             Output::Stdout(mut w) => Ok(w.flush()?),
+            Output::Device(mut w) => Ok(w.flush()?),
             Output::File { tmp, target } => {
                 let tmp = tmp
                     .into_inner()
@@ -98,18 +111,21 @@ impl Write for Output {
         match self {
             Output::Stdout(w) => w.write(buf),
             Output::File { tmp, .. } => tmp.write(buf),
+            Output::Device(w) => w.write(buf),
         }
     }
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         match self {
             Output::Stdout(w) => w.write_all(buf),
             Output::File { tmp, .. } => tmp.write_all(buf),
+            Output::Device(w) => w.write_all(buf),
         }
     }
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Output::Stdout(w) => w.flush(),
             Output::File { tmp, .. } => tmp.flush(),
+            Output::Device(w) => w.flush(),
         }
     }
 }
@@ -305,6 +321,26 @@ mod tests {
         assert_eq!(safe_cell("-3."), "'-3.");
         assert_eq!(safe_cell("-"), "'-");
         assert_eq!(safe_cell("-1.2.3"), "'-1.2.3");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn devices_are_written_in_place() {
+        use std::os::unix::fs::FileTypeExt;
+        let null = Path::new("/dev/null");
+        if !std::fs::metadata(null).is_ok_and(|m| m.file_type().is_char_device()) {
+            return; // no device to try it on
+        }
+        let mut out = Output::create(Some(null), &[]).unwrap();
+        assert!(matches!(out, Output::Device(_)));
+        out.write_all(b"a report nobody keeps\n").unwrap();
+        out.finish().unwrap();
+        assert!(
+            std::fs::metadata(null)
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
     }
 
     #[test]

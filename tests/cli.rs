@@ -792,3 +792,35 @@ fn terminal_review_counts_match_the_full_lists() {
     assert!(table.contains("Quarterly potluck number 117"), "{table}");
     assert!(!table.contains("Quarterly potluck number 120"), "{table}");
 }
+
+/// `-o /dev/null` discards the report and leaves the device as it was (an
+/// atomic rename over it would have replaced it with a regular file).
+#[cfg(unix)]
+#[test]
+fn output_to_a_device_is_written_in_place() {
+    use std::os::unix::fs::FileTypeExt;
+    let null = Path::new("/dev/null");
+    if !std::fs::metadata(null).is_ok_and(|m| m.file_type().is_char_device()) {
+        eprintln!("skipped: /dev/null is not a device here");
+        return;
+    }
+    for args in [
+        vec!["classify", "examples/community-org.csv"],
+        vec!["assess", "examples/community-org.csv"],
+    ] {
+        let out = bin()
+            .arg("-q")
+            .args(&args)
+            .args(["-o", "/dev/null"])
+            .output()
+            .unwrap();
+        succeeded(&out);
+        assert!(out.stdout.is_empty());
+        assert!(
+            std::fs::metadata(null)
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
+    }
+}
