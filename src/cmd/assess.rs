@@ -185,18 +185,16 @@ fn read(
     let mut progress = c.notes.progress(&reader);
     let with_weight = weight_col.is_some();
     let mut blank = 0;
-    // Records are read in order on one thread, decoded and classified on the
-    // others, and counted here in input order.
+    // Workers take turns reading batches, decode and classify them, and
+    // count them here in input order (see `pipeline`).
     pipeline::run(
         c.threads,
         super::fill_batches(&mut reader, &mut progress),
         |batch, w: &mut Worker| {
             let mut out = Placements::default();
-            let mut cells = Vec::new();
-            let placed = batch.each(|rec| {
-                decoder.cells(rec, &mut cells)?;
+            let placed = decoder.each(batch, |rec, cells| {
                 if place(
-                    c, &decoder, rec, &cells, weight_col, by_col, by_file, w, &mut out,
+                    c, &decoder, rec, cells, weight_col, by_col, by_file, w, &mut out,
                 )? && c.review
                 {
                     for list in review_reasons(&w.outcome, threshold).into_iter().flatten() {

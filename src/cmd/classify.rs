@@ -82,18 +82,16 @@ pub fn run(args: &ClassifyArgs, global: &GlobalArgs, notes: &Notes) -> Result<Ou
         guard,
         csv: args.format == ClassifyFormat::Csv,
     };
-    // Records are read in order on one thread; other threads decode,
-    // classify and format whole batches; the formatted batches are written
-    // here in input order, so the output is the same for any number of threads.
+    // Workers take turns reading batches, then decode, classify and format
+    // them; the formatted batches are written here in input order (see
+    // `pipeline`), so the output is the same for any number of threads.
     pipeline::run(
         pipeline::threads(global.threads, large),
         super::fill_batches(&mut reader, &mut progress),
         |batch, w: &mut Worker| {
             let mut done = Written::default();
-            let mut cells = Vec::new();
-            let formatted = batch.each(|rec| {
-                decoder.cells(rec, &mut cells)?;
-                match format.row(&decoder, rec, &cells, w)? {
+            let formatted = decoder.each(batch, |rec, cells| {
+                match format.row(&decoder, rec, cells, w)? {
                     Some(category) => done.accounting.add(category),
                     None => done.blank += 1,
                 }

@@ -3,7 +3,7 @@
 //!
 //! CSV rows are streamed: one at a time ([`ActivityReader::next_activity`]),
 //! or as batches of raw records ([`ActivityReader::read_batch`]) that a
-//! [`RowDecoder`] turns into activities on other threads; nothing here holds
+//! [`RowDecoder`] turns into activities on any thread; nothing here holds
 //! more than a batch (workbooks are read whole by calamine). Columns are found
 //! by header, case-, space- and underscore-insensitively. Every problem is
 //! reported with the file, the physical line, the data row and the column.
@@ -656,8 +656,8 @@ impl ActivityReader {
     }
 }
 
-/// Rows per batch handed to other threads: enough to amortize the hand-over,
-/// few enough that the batches in flight take little memory.
+/// Rows per batch: enough to amortize the workers' turns at the input, few
+/// enough that the batches in flight take little memory.
 pub const BATCH_ROWS: usize = 1024;
 /// Bytes of cells per batch, for portfolios of long descriptions.
 pub const BATCH_BYTES: usize = 256 * 1024;
@@ -709,11 +709,6 @@ impl Records {
             first,
             cells: self.ends.len() - first,
         });
-    }
-
-    /// Calls `f` on each record in order, stopping at the first error.
-    pub fn each<'s>(&'s self, mut f: impl FnMut(&Record<'s>) -> Result<()>) -> Result<()> {
-        (0..self.len()).try_for_each(|i| f(&self.get(i)))
     }
 
     /// The `i`-th record of the batch.
@@ -804,6 +799,21 @@ pub struct RowDecoder {
 }
 
 impl RowDecoder {
+    /// Calls `f` on each record of `batch` in order with its cells as text,
+    /// stopping at the first error (a record that cannot be decoded is one).
+    pub fn each<'s>(
+        &self,
+        batch: &'s Records,
+        mut f: impl FnMut(&Record<'s>, &[&'s str]) -> Result<()>,
+    ) -> Result<()> {
+        let mut cells = Vec::new();
+        (0..batch.len()).try_for_each(|i| {
+            let rec = batch.get(i);
+            self.cells(&rec, &mut cells)?;
+            f(&rec, &cells)
+        })
+    }
+
     /// The cells of `rec` as text, borrowed from its batch.
     pub fn cells<'a>(&self, rec: &Record<'a>, cells: &mut Vec<&'a str>) -> Result<()> {
         // One check of the whole record in the common case; cell by cell
