@@ -59,20 +59,16 @@ pub fn run(args: &ClassifyArgs, global: &GlobalArgs, notes: &Notes) -> Result<Ou
     let name = reader.name().to_string();
     let write_err = || format!("cannot write the output of `{name}`");
     if args.format == ClassifyFormat::Csv {
-        let mut w = csv::WriterBuilder::new()
-            .flexible(true)
-            .from_writer(&mut out);
-        let header: Vec<String> = headers
-            .iter()
-            .map(|h| guard.cell(h).into_owned())
-            .chain(
-                SPECTRUM_COLUMNS
-                    .iter()
-                    .map(std::string::ToString::to_string),
-            )
-            .collect();
-        w.write_record(&header).with_context(write_err)?;
-        w.flush().with_context(write_err)?;
+        // The header, quoted like the rows below it.
+        let mut header = CsvRecords::default();
+        for h in &headers {
+            header.field(guard.cell(h).as_bytes());
+        }
+        for column in SPECTRUM_COLUMNS {
+            header.field(column.as_bytes());
+        }
+        header.end_record();
+        out.write_all(&header.take()).with_context(write_err)?;
     }
     let decoder = reader.decoder();
     let format = Format {
