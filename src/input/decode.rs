@@ -1,5 +1,4 @@
-//! Bytes → UTF-8 CSV text: encoding detection, delimiter sniffing, and
-//! tracking of CSV quoting so an unclosed quote is caught.
+//! Bytes → UTF-8 CSV text: encoding detection and delimiter sniffing.
 //!
 //! Spreadsheets export UTF-8 with or without a byte-order mark, UTF-16 with a
 //! BOM ("Unicode Text"), or Windows-1252 (Excel on Windows, "CSV" without
@@ -222,105 +221,6 @@ fn count_per_record(sample: &str, candidates: &[u8; 4], max: usize) -> Vec<[usiz
     out
 }
 
-/// Follows the CSV quoting state of every byte read, so that a quote left
-/// open at the end of the input is caught (and where it was opened).
-///
-/// Only quote characters change the state, so the scan jumps from one `"`
-/// to the next: a quote opens a quoted cell when it starts a cell (after a
-/// delimiter or line break, or at the very start), closes it unless doubled,
-/// and is a literal character anywhere else — as the csv parser reads it.
-/// Lines are counted once per buffer.
-pub struct QuoteTracker<R> {
-    inner: R,
-    delimiter: u8,
-    quoted: bool,
-    /// A quote closed (or was doubled) at the last byte of the previous buffer.
-    quote_at_end: bool,
-    /// The byte before the current buffer.
-    prev: u8,
-    /// Lines before the current buffer (1-based).
-    line: u64,
-    opened_at: u64,
-    eof: bool,
-}
-
-impl<R: Read> QuoteTracker<R> {
-    pub fn new(inner: R, delimiter: u8) -> Self {
-        QuoteTracker {
-            inner,
-            delimiter,
-            quoted: false,
-            quote_at_end: false,
-            prev: b'\n',
-            line: 1,
-            opened_at: 0,
-            eof: false,
-        }
-    }
-
-    /// At the end of input inside a quoted cell: the line where it opened.
-    pub fn unclosed_quote_line(&self) -> Option<u64> {
-        (self.eof && self.quoted && !self.quote_at_end).then_some(self.opened_at)
-    }
-
-    fn scan(&mut self, buf: &[u8]) {
-        let d = self.delimiter;
-        let mut i = 0;
-        let mut opened = None;
-        if self.quote_at_end {
-            // The previous buffer ended on a quote inside a quoted cell: a
-            // second quote here makes it a literal one, anything else closes.
-            self.quote_at_end = false;
-            if buf[0] == b'"' {
-                i = 1;
-            } else {
-                self.quoted = false;
-            }
-        }
-        while let Some(p) = memchr::memchr(b'"', &buf[i..]) {
-            let q = i + p;
-            i = q + 1;
-            if self.quoted {
-                match buf.get(i) {
-                    // A doubled quote is a literal one; the cell goes on.
-                    Some(b'"') => i += 1,
-                    Some(_) => self.quoted = false,
-                    None => self.quote_at_end = true,
-                }
-            } else {
-                let before = if q == 0 { self.prev } else { buf[q - 1] };
-                if before == d || before == b'\n' || before == b'\r' {
-                    self.quoted = true;
-                    opened = Some(q);
-                }
-            }
-        }
-        if self.quoted
-            && let Some(q) = opened
-        {
-            self.opened_at = self.line + newlines(&buf[..q]);
-        }
-        self.line += newlines(buf);
-        self.prev = buf[buf.len() - 1];
-    }
-}
-
-fn newlines(bytes: &[u8]) -> u64 {
-    memchr::memchr_iter(b'\n', bytes).count() as u64
-}
-
-impl<R: Read> Read for QuoteTracker<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if n == 0 {
-            self.eof = true;
-        } else {
-            self.scan(&buf[..n]);
-        }
-        Ok(n)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -404,49 +304,5 @@ mod tests {
         assert_eq!(delimiter_for_label("tab"), Some(b'\t'));
         assert_eq!(delimiter_for_label(";"), Some(b';'));
         assert_eq!(delimiter_for_label("\""), None);
-    }
-
-    /// The quoting state machine of the csv parser, byte by byte: the line
-    /// where a quote left open at the end was opened.
-    fn unclosed_byte_by_byte(bytes: &[u8], d: u8) -> Option<u64> {
-        #[derive(PartialEq)]
-        enum S {
-            FieldStart,
-            Unquoted,
-            Quoted,
-            QuoteInQuoted,
-        }
-        let (mut state, mut line, mut opened) = (S::FieldStart, 1u64, 0u64);
-        for &b in bytes {
-            state = match (state, b) {
-                (S::Quoted, b'"') => S::QuoteInQuoted,
-                (S::Quoted, _) => S::Quoted,
-                (S::QuoteInQuoted, b'"') => S::Quoted,
-                (S::FieldStart, b'"') => {
-                    opened = line;
-                    S::Quoted
-                }
-                (_, b'\n' | b'\r') => S::FieldStart,
-                (_, x) if x == d => S::FieldStart,
-                _ => S::Unquoted,
-            };
-            if b == b'\n' {
-                line += 1;
-            }
-        }
-        (state == S::Quoted).then_some(opened)
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn quote_tracking_matches_the_parser_state_machine(
-            bytes in proptest::collection::vec(proptest::sample::select(b"a,\"\n\r;".to_vec()), 0..200),
-            chunk in 1usize..40,
-        ) {
-            let mut t = QuoteTracker::new(bytes.as_slice(), b',');
-            let mut buf = vec![0u8; chunk];
-            while t.read(&mut buf).unwrap() > 0 {}
-            proptest::prop_assert_eq!(t.unclosed_quote_line(), unclosed_byte_by_byte(&bytes, b','));
-        }
     }
 }

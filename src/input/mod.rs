@@ -9,6 +9,7 @@
 //! reported with the file, the physical line, the data row and the column.
 
 mod decode;
+mod records;
 pub mod sheet;
 
 use std::collections::VecDeque;
@@ -16,7 +17,9 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-pub use decode::{QuoteTracker, delimiter_for_label, encoding_for_label};
+pub use decode::{delimiter_for_label, encoding_for_label};
+use records::{CsvInput, ReadError};
+pub use records::{Record, Records};
 
 use anyhow::{Context, Result, anyhow, bail};
 
@@ -236,11 +239,9 @@ pub const HEADER_SEARCH_ROWS: usize = 10;
 
 enum Source {
     Csv {
-        csv: Box<csv::Reader<QuoteTracker<Box<dyn Read + Send>>>>,
-        record: csv::ByteRecord,
-        /// Lines end in CRLF: the csv parser reports records after the first
-        /// one line early (it consumes the `\n` only when the next record starts).
-        crlf: bool,
+        input: Box<CsvInput>,
+        /// The record [`ActivityReader::next_raw`] reads.
+        one: Records,
     },
     Sheet {
         sheet: String,
@@ -354,17 +355,9 @@ impl ActivityReader {
                 if delimiter != b',' && read.delimiter.is_none() && by_extension.is_none() {
                     notes.push(format!("cells separated by {}", delimiter_name(delimiter)));
                 }
-                let csv = csv::ReaderBuilder::new()
-                    .has_headers(false)
-                    .flexible(true)
-                    .delimiter(delimiter)
-                    .buffer_capacity(64 * 1024)
-                    .from_reader(QuoteTracker::new(reader, delimiter));
-                let crlf = sample.contains("\r\n");
                 Source::Csv {
-                    csv: Box::new(csv),
-                    record: csv::ByteRecord::new(),
-                    crlf,
+                    input: Box::new(CsvInput::new(reader, delimiter)),
+                    one: Records::default(),
                 }
             }
         };
@@ -460,33 +453,26 @@ impl ActivityReader {
         }
     }
 
-    /// Reads the next CSV record into the source's record buffer and sets
+    /// Reads the next CSV record into `records` as data row `row` and sets
     /// `self.line`; false at the end of the file. A workbook has no CSV
     /// records: true, and nothing read.
-    fn read_csv_record(&mut self) -> Result<bool> {
-        let Source::Csv { csv, record, crlf } = &mut self.source else {
-            return Ok(true);
-        };
-        let unclosed = |line: u64| {
-            anyhow!(
-                "{}: line {line}: a quoted cell is never closed, so the rest of the file would be read as one cell; check the `\"` on that line",
-                self.name
-            )
-        };
-        if !csv
-            .read_byte_record(record)
-            .map_err(|e| csv_error(&self.name, e))?
-        {
-            return match csv.get_ref().unclosed_quote_line() {
-                Some(line) => Err(unclosed(line)),
-                None => Ok(false),
-            };
-        }
-        let pos = record.position();
-        self.line = pos.map_or(0, |p| p.line() + u64::from(*crlf && p.byte() > 0));
-        match csv.get_ref().unclosed_quote_line() {
-            Some(line) => Err(unclosed(line)),
-            None => Ok(true),
+    fn read_csv_record(
+        input: &mut CsvInput,
+        name: &str,
+        records: &mut Records,
+        row: u64,
+        line: &mut u64,
+    ) -> Result<bool> {
+        match input.read_record(records, row) {
+            Ok(Some(at)) => {
+                *line = at;
+                Ok(true)
+            }
+            Ok(None) => Ok(false),
+            Err(ReadError::Io(e)) => Err(anyhow!("{name}: cannot read: {e}")),
+            Err(ReadError::UnclosedQuote { line }) => Err(anyhow!(
+                "{name}: line {line}: a quoted cell is never closed, so the rest of the file would be read as one cell; check the `\"` on that line"
+            )),
         }
     }
 
@@ -497,16 +483,18 @@ impl ActivityReader {
             self.fields = cells;
             return Ok(true);
         }
-        if !self.read_csv_record()? {
-            return Ok(false);
-        }
         match &mut self.source {
-            Source::Csv { record, .. } => {
+            Source::Csv { input, one } => {
+                one.clear();
+                if !Self::read_csv_record(input, &self.name, one, 0, &mut self.line)? {
+                    return Ok(false);
+                }
+                let rec = one.get(0);
                 let row = headers.map(|h| (self.row + 1, h));
                 decode_record(
                     &self.name,
-                    record.iter(),
-                    record.len(),
+                    rec.cells(),
+                    rec.len(),
                     self.line,
                     row,
                     &mut self.fields,
@@ -548,7 +536,7 @@ impl ActivityReader {
     /// Bytes of the input consumed so far (CSV only).
     pub fn position(&self) -> Option<u64> {
         match &self.source {
-            Source::Csv { csv, .. } => Some(csv.position().byte()),
+            Source::Csv { input, .. } => Some(input.position()),
             Source::Sheet { .. } => None,
         }
     }
@@ -589,21 +577,26 @@ impl ActivityReader {
     /// batch.
     pub fn read_batch(&mut self, batch: &mut Records) -> Result<()> {
         batch.clear();
-        while batch.len() < BATCH_ROWS && batch.bytes.len() < BATCH_BYTES {
+        while batch.len() < BATCH_ROWS && batch.byte_len() < BATCH_BYTES {
             if let Some((line, cells)) = self.pending.pop_front() {
                 self.row += 1;
                 self.counts.rows += 1;
                 batch.push(self.row, line, cells.iter().map(String::as_bytes));
                 continue;
             }
-            if !self.read_csv_record()? {
-                return Ok(());
-            }
             match &mut self.source {
-                Source::Csv { record, .. } => {
+                Source::Csv { input, .. } => {
+                    if !Self::read_csv_record(
+                        input,
+                        &self.name,
+                        batch,
+                        self.row + 1,
+                        &mut self.line,
+                    )? {
+                        return Ok(());
+                    }
                     self.row += 1;
                     self.counts.rows += 1;
-                    batch.push(self.row, self.line, record.iter());
                 }
                 Source::Sheet { .. } => {
                     if !self.next_raw(None)? {
@@ -661,132 +654,6 @@ impl ActivityReader {
 pub const BATCH_ROWS: usize = 1024;
 /// Bytes of cells per batch, for portfolios of long descriptions.
 pub const BATCH_BYTES: usize = 256 * 1024;
-
-/// Raw records in input order, their cells undecoded: what
-/// [`ActivityReader::read_batch`] fills and [`RowDecoder`] reads.
-#[derive(Debug, Default)]
-pub struct Records {
-    /// The cells of every record, one after another.
-    bytes: Vec<u8>,
-    /// Where each cell ends in `bytes`, record after record.
-    ends: Vec<usize>,
-    rows: Vec<RecordAt>,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct RecordAt {
-    row: u64,
-    line: u64,
-    /// The record's cells: `ends[first..first + cells]`.
-    first: usize,
-    cells: usize,
-}
-
-impl Records {
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
-    pub fn clear(&mut self) {
-        self.bytes.clear();
-        self.ends.clear();
-        self.rows.clear();
-    }
-
-    fn push<'a>(&mut self, row: u64, line: u64, cells: impl Iterator<Item = &'a [u8]>) {
-        let first = self.ends.len();
-        for cell in cells {
-            self.bytes.extend_from_slice(cell);
-            self.ends.push(self.bytes.len());
-        }
-        self.rows.push(RecordAt {
-            row,
-            line,
-            first,
-            cells: self.ends.len() - first,
-        });
-    }
-
-    /// The `i`-th record of the batch.
-    pub fn get(&self, i: usize) -> Record<'_> {
-        let at = self.rows[i];
-        let start = if at.first == 0 {
-            0
-        } else {
-            self.ends[at.first - 1]
-        };
-        Record {
-            row: at.row,
-            line: at.line,
-            start,
-            ends: &self.ends[at.first..at.first + at.cells],
-            bytes: &self.bytes,
-        }
-    }
-}
-
-impl crate::pipeline::Batch for Records {
-    fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-}
-
-/// One raw record of a [`Records`] batch.
-#[derive(Debug, Clone, Copy)]
-pub struct Record<'a> {
-    /// 1-based data row number (the header is row 0).
-    pub row: u64,
-    /// Physical line where the record starts.
-    pub line: u64,
-    start: usize,
-    ends: &'a [usize],
-    bytes: &'a [u8],
-}
-
-impl<'a> Record<'a> {
-    /// The raw cells, in column order.
-    pub fn cells(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
-        let (bytes, ends, mut from) = (self.bytes, self.ends, self.start);
-        ends.iter().map(move |&end| {
-            let cell = &bytes[from..end];
-            from = end;
-            cell
-        })
-    }
-
-    pub fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    /// Every cell as text, borrowed from the batch, when the whole record
-    /// is valid UTF-8 with no cell over the size limit; false otherwise.
-    fn decode_whole(&self, out: &mut Vec<&'a str>) -> bool {
-        out.clear();
-        let end = self.ends.last().copied().unwrap_or(self.start);
-        let Ok(all) = simdutf8::basic::from_utf8(&self.bytes[self.start..end]) else {
-            return false;
-        };
-        let mut from = 0;
-        for &end in self.ends {
-            let to = end - self.start;
-            // A cell boundary inside a character means invalid cells.
-            match all.get(from..to) {
-                Some(cell) if cell.len() <= MAX_FIELD_BYTES => out.push(cell),
-                _ => return false,
-            }
-            from = to;
-        }
-        true
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
-    }
-}
 
 /// Decodes the records of one portfolio on any thread: cells to text, and
 /// the activity they describe, with errors placed like the reader's.
@@ -1003,49 +870,9 @@ fn decode_record<'a>(
     Ok(())
 }
 
-fn csv_error(name: &str, e: csv::Error) -> anyhow::Error {
-    match e.kind() {
-        csv::ErrorKind::Io(io) => anyhow!("{name}: cannot read: {io}"),
-        _ => match e.position() {
-            Some(p) => anyhow!("{name}: line {}: malformed CSV: {e}", p.line()),
-            None => anyhow!("{name}: malformed CSV: {e}"),
-        },
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn track(input: &[u8]) -> Option<u64> {
-        let mut t = QuoteTracker::new(input, b',');
-        let mut sink = Vec::new();
-        // Small reads exercise state carried across chunk boundaries.
-        let mut buf = [0u8; 3];
-        loop {
-            let n = t.read(&mut buf).unwrap();
-            if n == 0 {
-                break;
-            }
-            sink.extend_from_slice(&buf[..n]);
-        }
-        assert_eq!(sink, input);
-        t.unclosed_quote_line()
-    }
-
-    #[test]
-    fn quote_tracker_finds_unclosed_quotes() {
-        assert_eq!(track(b"a,b\n1,\"open\n2,x\n"), Some(2));
-        assert_eq!(track(b"a,b\n1,\"closed\"\"\n\"\n2,x\n"), None);
-        assert_eq!(track(b"a,b\n1,\"multi\nline\n\"\n"), None);
-        assert_eq!(
-            track(b"a,b\n1,5\" pipe\n"),
-            None,
-            "a quote inside an unquoted cell is literal"
-        );
-        assert_eq!(track(b"a,\"b\"x,c\n"), None);
-        assert_eq!(track(b""), None);
-    }
 
     fn headers(names: &[&str]) -> Vec<String> {
         names.iter().map(|s| (*s).to_string()).collect()
