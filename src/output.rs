@@ -215,7 +215,7 @@ pub struct CsvRecords {
 /// Whether a CSV field needs quotes: it holds a comma, quote, CR or LF.
 /// Tests eight bytes at a time (most fields are short, so a call into a
 /// vectorized search costs more than it saves).
-fn needs_quotes(value: &[u8]) -> bool {
+pub fn needs_quotes(value: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     // Whether some byte of `x` equals `b`: a byte of `x ^ (b in every
@@ -271,6 +271,24 @@ impl CsvRecords {
             self.bytes.push(b'"');
         } else {
             self.bytes.extend_from_slice(value);
+        }
+    }
+
+    /// Appends one field whose bytes `write` appends already in their
+    /// written form: when `quoted`, they are put between quotes and must
+    /// have any quote doubled. For cells assembled from parts whose quoting
+    /// is known in advance.
+    pub fn escaped_field(&mut self, quoted: bool, write: impl FnOnce(&mut Vec<u8>)) {
+        if self.fields > 0 {
+            self.bytes.push(b',');
+        }
+        self.fields += 1;
+        if quoted {
+            self.bytes.push(b'"');
+        }
+        write(&mut self.bytes);
+        if quoted {
+            self.bytes.push(b'"');
         }
     }
 

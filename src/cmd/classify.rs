@@ -10,13 +10,12 @@ use serde_json::{Map, Value, json};
 use super::{Notes, column_options, load_rules};
 use crate::Outcome;
 use crate::activity::{
-    Accounting, Activity, assign_into, push_confidence, push_matched_text, push_number,
-    push_tags_text,
+    Accounting, Activity, assign_into, push_confidence, push_number, push_tags_text, target_label,
 };
-use crate::classify::{Category, Classifier, Scratch};
+use crate::classify::{Category, Classification, Classifier, Scratch, Target};
 use crate::cli::{ClassifyArgs, ClassifyFormat, GlobalArgs};
 use crate::input::{InputPath, Record, RowDecoder};
-use crate::output::{CellGuard, CsvRecords, Output};
+use crate::output::{CellGuard, CsvRecords, Output, needs_quotes};
 use crate::pipeline;
 use crate::rules::RuleSet;
 
@@ -74,6 +73,7 @@ pub fn run(args: &ClassifyArgs, global: &GlobalArgs, notes: &Notes) -> Result<Ou
     let format = Format {
         rules: &rules,
         classifier: &classifier,
+        matched: MatchedParts::new(&classifier, &rules),
         headers: &headers,
         guard,
         csv: args.format == ClassifyFormat::Csv,
@@ -146,10 +146,54 @@ struct Written {
     error: Option<anyhow::Error>,
 }
 
+/// The `spectrum_matched` cell, `L5 adopt*; L5 policy; response hotline`
+/// ([`crate::activity::matched_text`]), written from each term's part made
+/// ready in advance: the part's text with any quote doubled, and whether it
+/// holds a character that makes the cell quoted (the `; ` between parts has
+/// none). Parts start with a target label (`L5`, `response`), never with a
+/// character the spreadsheet guard changes. Tags have no part.
+struct MatchedParts {
+    parts: Vec<Option<(String, bool)>>,
+}
+
+impl MatchedParts {
+    fn new(classifier: &Classifier, rules: &RuleSet) -> Self {
+        let parts = (0..classifier.term_count())
+            .map(|term| {
+                let (target, _) = classifier.term_target(term);
+                if matches!(target, Target::Tag(_)) {
+                    return None;
+                }
+                let text = format!(
+                    "{} {}",
+                    target_label(target, rules),
+                    classifier.term_text(term)
+                );
+                Some((text.replace('"', "\"\""), needs_quotes(text.as_bytes())))
+            })
+            .collect();
+        MatchedParts { parts }
+    }
+
+    fn write(&self, rows: &mut CsvRecords, c: &Classification) {
+        let parts = || c.matched.iter().filter_map(|m| self.parts[m.term].as_ref());
+        let quoted = parts().any(|p| p.1);
+        rows.escaped_field(quoted, |out| {
+            for (k, (text, _)) in parts().enumerate() {
+                if k > 0 {
+                    out.extend_from_slice(b"; ");
+                }
+                out.extend_from_slice(text.as_bytes());
+            }
+        });
+    }
+}
+
 /// How rows are written.
 struct Format<'a> {
     rules: &'a RuleSet,
     classifier: &'a Classifier,
+    matched: MatchedParts,
     headers: &'a [String],
     guard: CellGuard,
     csv: bool,
@@ -199,9 +243,8 @@ impl Format<'_> {
             text.clear();
             push_confidence(text, o.classification.confidence);
             field(text);
-            text.clear();
-            push_matched_text(text, &o.classification, classifier, rules);
-            field(text);
+            self.matched.write(rows, &o.classification);
+            let mut field = |v: &str| rows.field(guard.cell(v).as_bytes());
             field(o.source.as_str());
             field(&o.note());
             // Cells beyond the header (ragged rows) follow, so nothing is lost.
@@ -255,5 +298,55 @@ impl Format<'_> {
             w.rows.bytes.push(b'\n');
         }
         Ok(Some(o.category))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activity::matched_text;
+    use crate::rules::{RuleSource, builtin, load};
+
+    /// The matched cell written from ready parts is the cell the csv crate's
+    /// quoting of [`matched_text`] gives.
+    fn check(rules: &RuleSet, texts: &[&str]) {
+        let classifier = Classifier::new(rules).unwrap();
+        let parts = MatchedParts::new(&classifier, rules);
+        for text in texts {
+            let c = classifier.classify(text);
+            let (mut ours, mut plain) = (CsvRecords::default(), CsvRecords::default());
+            parts.write(&mut ours, &c);
+            plain.field(matched_text(&c, &classifier, rules).as_bytes());
+            assert_eq!(ours.take(), plain.take(), "{text}");
+        }
+    }
+
+    #[test]
+    fn matched_cell_from_parts_is_quoted_like_the_whole() {
+        check(
+            &builtin().unwrap(),
+            &[
+                "Train staff and teachers to recognize warning signs",
+                "Adopt a zero-tolerance policy; advocate for a state law",
+                "Hotline for survivors, restitution for victims",
+                "",
+                "Bake sale",
+            ],
+        );
+        let mut text = String::from("format = 1\nname = \"t\"\nversion = \"1\"\n");
+        for n in 1..=6 {
+            text.push_str(&format!(
+                "[[level]]\nnumber = {n}\nname = \"L{n}\"\nshort = \"s{n}\"\ndescription = \"d\"\nexample = \"e\"\nrecommendation = \"r\"\nterms = [\"word{n}\", {{ any = [\"alpha{n}\", \"beta{n}\"], label = 'the \"{n}\", quoted' }}]\n"
+            ));
+        }
+        let rules = load(&[RuleSource {
+            name: "t.toml".into(),
+            text,
+        }])
+        .unwrap();
+        check(
+            &rules,
+            &["word1 word2", "alpha3 word3", "beta5", "word6 alpha6 beta2"],
+        );
     }
 }
