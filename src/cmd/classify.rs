@@ -15,7 +15,7 @@ use crate::activity::{
 use crate::classify::{Category, Classification, Classifier, Scratch, Target};
 use crate::cli::{ClassifyArgs, ClassifyFormat, GlobalArgs};
 use crate::input::{InputPath, Record, RowDecoder};
-use crate::output::{CellGuard, CsvRecords, Output, needs_quotes};
+use crate::output::{CellGuard, CsvRecords, Output, ReadyCell};
 use crate::pipeline;
 use crate::rules::RuleSet;
 
@@ -74,6 +74,9 @@ pub fn run(args: &ClassifyArgs, global: &GlobalArgs, notes: &Notes) -> Result<Ou
         rules: &rules,
         classifier: &classifier,
         matched: MatchedParts::new(&classifier, &rules),
+        level_names: (1..=6)
+            .map(|n| ReadyCell::new(&guard.cell(&rules.level(n).name)))
+            .collect(),
         headers: &headers,
         guard,
         csv: args.format == ClassifyFormat::Csv,
@@ -153,7 +156,7 @@ struct Written {
 /// none). Parts start with a target label (`L5`, `response`), never with a
 /// character the spreadsheet guard changes. Tags have no part.
 struct MatchedParts {
-    parts: Vec<Option<(String, bool)>>,
+    parts: Vec<Option<ReadyCell>>,
 }
 
 impl MatchedParts {
@@ -164,12 +167,11 @@ impl MatchedParts {
                 if matches!(target, Target::Tag(_)) {
                     return None;
                 }
-                let text = format!(
-                    "{} {}",
-                    target_label(target, rules),
+                let label = target_label(target, rules);
+                Some(ReadyCell::new(&format!(
+                    "{label} {}",
                     classifier.term_text(term)
-                );
-                Some((text.replace('"', "\"\""), needs_quotes(text.as_bytes())))
+                )))
             })
             .collect();
         MatchedParts { parts }
@@ -177,13 +179,13 @@ impl MatchedParts {
 
     fn write(&self, rows: &mut CsvRecords, c: &Classification) {
         let parts = || c.matched.iter().filter_map(|m| self.parts[m.term].as_ref());
-        let quoted = parts().any(|p| p.1);
+        let quoted = parts().any(|p| p.quoted);
         rows.escaped_field(quoted, |out| {
-            for (k, (text, _)) in parts().enumerate() {
+            for (k, part) in parts().enumerate() {
                 if k > 0 {
                     out.extend_from_slice(b"; ");
                 }
-                out.extend_from_slice(text.as_bytes());
+                out.extend_from_slice(part.text.as_bytes());
             }
         });
     }
@@ -194,6 +196,8 @@ struct Format<'a> {
     rules: &'a RuleSet,
     classifier: &'a Classifier,
     matched: MatchedParts,
+    /// The level names' cells, level 1 first.
+    level_names: Vec<ReadyCell>,
     headers: &'a [String],
     guard: CellGuard,
     csv: bool,
@@ -227,7 +231,11 @@ impl Format<'_> {
                 push_number(text, n);
             }
             field(text);
-            field(o.level.map_or("", |n| rules.level(n).name.as_str()));
+            match o.level {
+                Some(n) => rows.ready_field(&self.level_names[usize::from(n) - 1]),
+                None => rows.field(b""),
+            }
+            let mut field = |v: &str| rows.field(guard.cell(v).as_bytes());
             field(o.category.as_str());
             text.clear();
             for (k, &level) in o.classification.also.iter().enumerate() {
