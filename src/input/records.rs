@@ -120,9 +120,16 @@ impl Records {
         Record {
             row: at.row,
             line: at.line,
+            start: at.start,
             ends: &self.ends[at.first..at.first + at.cells],
             bytes: &self.bytes[at.start..self.used],
         }
+    }
+
+    /// The cells of the whole batch as text, when they are all valid UTF-8:
+    /// one check for every record (see [`Record::cells_in`]).
+    pub fn text(&self) -> Option<&str> {
+        simdutf8::basic::from_utf8(&self.bytes[..self.used]).ok()
     }
 }
 
@@ -139,6 +146,8 @@ pub struct Record<'a> {
     pub row: u64,
     /// Physical line where the record starts.
     pub line: u64,
+    /// Where the record starts in its batch's bytes.
+    start: usize,
     /// Where each cell ends in `bytes`.
     ends: &'a [usize],
     /// Starts with the record's cells.
@@ -167,22 +176,38 @@ impl<'a> Record<'a> {
     /// Every cell as text, borrowed from the batch, when the whole record
     /// is valid UTF-8 with no cell over the size limit; false otherwise.
     pub(super) fn decode_whole(&self, out: &mut Vec<&'a str>) -> bool {
-        out.clear();
         let all = &self.bytes[..self.ends.last().copied().unwrap_or(0)];
-        let Ok(all) = simdutf8::basic::from_utf8(all) else {
-            return false;
-        };
-        let mut from = 0;
-        for &to in self.ends {
-            // A cell boundary inside a character means invalid cells.
-            match all.get(from..to) {
-                Some(cell) if cell.len() <= super::MAX_FIELD_BYTES => out.push(cell),
-                _ => return false,
+        match simdutf8::basic::from_utf8(all) {
+            Ok(all) => split(all, 0, self.ends, out),
+            Err(_) => {
+                out.clear();
+                false
             }
-            from = to;
         }
-        true
     }
+
+    /// [`Record::decode_whole`] for a record of a batch whose text is
+    /// `batch` ([`Records::text`]).
+    pub(super) fn cells_in(&self, batch: &'a str, out: &mut Vec<&'a str>) -> bool {
+        split(batch, self.start, self.ends, out)
+    }
+}
+
+/// The cells ending at `ends` (relative to `start`) of `text`; false when
+/// a cell would split a character or is over the size limit.
+fn split<'a>(text: &'a str, start: usize, ends: &[usize], out: &mut Vec<&'a str>) -> bool {
+    out.clear();
+    let mut from = start;
+    for &end in ends {
+        let to = start + end;
+        // A cell boundary inside a character means invalid cells.
+        match text.get(from..to) {
+            Some(cell) if cell.len() <= super::MAX_FIELD_BYTES => out.push(cell),
+            _ => return false,
+        }
+        from = to;
+    }
+    true
 }
 
 /// Why reading a record failed.
