@@ -222,21 +222,20 @@ impl Format<'_> {
         if self.csv {
             let Worker { rows, text, .. } = w;
             let guard = &self.guard;
-            let mut field = |v: &str| rows.field(guard.cell(v).as_bytes());
+            let field = |rows: &mut CsvRecords, v: &str| rows.field(guard.cell(v).as_bytes());
             for i in 0..self.headers.len() {
-                field(fields.get(i).copied().unwrap_or(""));
+                field(rows, fields.get(i).copied().unwrap_or(""));
             }
             text.clear();
             if let Some(n) = o.level {
                 push_number(text, n);
             }
-            field(text);
+            field(rows, text);
             match o.level {
                 Some(n) => rows.ready_field(&self.level_names[usize::from(n) - 1]),
                 None => rows.field(b""),
             }
-            let mut field = |v: &str| rows.field(guard.cell(v).as_bytes());
-            field(o.category.as_str());
+            field(rows, o.category.as_str());
             text.clear();
             for (k, &level) in o.classification.also.iter().enumerate() {
                 if k > 0 {
@@ -244,20 +243,19 @@ impl Format<'_> {
                 }
                 push_number(text, level);
             }
-            field(text);
+            field(rows, text);
             text.clear();
             push_tags_text(text, &o.classification, rules);
-            field(text);
+            field(rows, text);
             text.clear();
             push_confidence(text, o.classification.confidence);
-            field(text);
+            field(rows, text);
             self.matched.write(rows, &o.classification);
-            let mut field = |v: &str| rows.field(guard.cell(v).as_bytes());
-            field(o.source.as_str());
-            field(&o.note());
+            field(rows, o.source.as_str());
+            field(rows, &o.note());
             // Cells beyond the header (ragged rows) follow, so nothing is lost.
             for extra in fields.iter().skip(self.headers.len()) {
-                field(extra);
+                field(rows, extra);
             }
             rows.end_record();
         } else {

@@ -453,29 +453,6 @@ impl ActivityReader {
         }
     }
 
-    /// Reads the next CSV record into `records` as data row `row` and sets
-    /// `self.line`; false at the end of the file. A workbook has no CSV
-    /// records: true, and nothing read.
-    fn read_csv_record(
-        input: &mut CsvInput,
-        name: &str,
-        records: &mut Records,
-        row: u64,
-        line: &mut u64,
-    ) -> Result<bool> {
-        match input.read_record(records, row) {
-            Ok(Some(at)) => {
-                *line = at;
-                Ok(true)
-            }
-            Ok(None) => Ok(false),
-            Err(ReadError::Io(e)) => Err(anyhow!("{name}: cannot read: {e}")),
-            Err(ReadError::UnclosedQuote { line }) => Err(anyhow!(
-                "{name}: line {line}: a quoted cell is never closed, so the rest of the file would be read as one cell; check the `\"` on that line"
-            )),
-        }
-    }
-
     /// Reads the next record into `self.fields`; false at the end.
     fn next_raw(&mut self, headers: Option<&[String]>) -> Result<bool> {
         if let Some((line, cells)) = self.pending.pop_front() {
@@ -486,9 +463,10 @@ impl ActivityReader {
         match &mut self.source {
             Source::Csv { input, one } => {
                 one.clear();
-                if !Self::read_csv_record(input, &self.name, one, 0, &mut self.line)? {
+                let Some(line) = read_csv_record(input, &self.name, one, 0)? else {
                     return Ok(false);
-                }
+                };
+                self.line = line;
                 let rec = one.get(0);
                 let row = headers.map(|h| (self.row + 1, h));
                 decode_record(
@@ -586,15 +564,11 @@ impl ActivityReader {
             }
             match &mut self.source {
                 Source::Csv { input, .. } => {
-                    if !Self::read_csv_record(
-                        input,
-                        &self.name,
-                        batch,
-                        self.row + 1,
-                        &mut self.line,
-                    )? {
+                    let Some(line) = read_csv_record(input, &self.name, batch, self.row + 1)?
+                    else {
                         return Ok(());
-                    }
+                    };
+                    self.line = line;
                     self.row += 1;
                     self.counts.rows += 1;
                 }
@@ -833,6 +807,22 @@ fn name_headers(mut headers: Vec<String>, source: &str) -> Result<Vec<String>> {
         );
     }
     Ok(headers)
+}
+
+/// Reads the next CSV record of `name` into `records` as data row `row`;
+/// the line it starts on, or `None` at the end of the file.
+fn read_csv_record(
+    input: &mut CsvInput,
+    name: &str,
+    records: &mut Records,
+    row: u64,
+) -> Result<Option<u64>> {
+    input.read_record(records, row).map_err(|e| match e {
+        ReadError::Io(e) => anyhow!("{name}: cannot read: {e}"),
+        ReadError::UnclosedQuote { line } => anyhow!(
+            "{name}: line {line}: a quoted cell is never closed, so the rest of the file would be read as one cell; check the `\"` on that line"
+        ),
+    })
 }
 
 fn decode_record<'a>(

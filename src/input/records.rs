@@ -75,7 +75,7 @@ impl Records {
     }
 
     /// Appends a record given as cells.
-    pub fn push<'a>(&mut self, row: u64, line: u64, cells: impl Iterator<Item = &'a [u8]>) {
+    pub(super) fn push<'a>(&mut self, row: u64, line: u64, cells: impl Iterator<Item = &'a [u8]>) {
         let (start, first) = (self.used, self.ends_used);
         for cell in cells {
             self.room_for_bytes(cell.len());
@@ -122,7 +122,7 @@ impl Records {
             line: at.line,
             start: at.start,
             ends: &self.ends[at.first..at.first + at.cells],
-            bytes: &self.bytes[at.start..self.used],
+            batch: &self.bytes[..self.used],
         }
     }
 
@@ -146,21 +146,22 @@ pub struct Record<'a> {
     pub row: u64,
     /// Physical line where the record starts.
     pub line: u64,
-    /// Where the record starts in its batch's bytes.
+    /// Where the record starts in `batch`.
     start: usize,
-    /// Where each cell ends in `bytes`.
+    /// Where each cell ends, from `start`.
     ends: &'a [usize],
-    /// Starts with the record's cells.
-    bytes: &'a [u8],
+    /// The cells of the whole batch.
+    batch: &'a [u8],
 }
 
 impl<'a> Record<'a> {
     /// The raw cells, in column order.
     pub fn cells(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
-        let (bytes, mut from) = (self.bytes, 0);
+        let (batch, start) = (self.batch, self.start);
+        let mut from = start;
         self.ends.iter().map(move |&end| {
-            let cell = &bytes[from..end];
-            from = end;
+            let cell = &batch[from..start + end];
+            from = start + end;
             cell
         })
     }
@@ -176,8 +177,8 @@ impl<'a> Record<'a> {
     /// Every cell as text, borrowed from the batch, when the whole record
     /// is valid UTF-8 with no cell over the size limit; false otherwise.
     pub(super) fn decode_whole(&self, out: &mut Vec<&'a str>) -> bool {
-        let all = &self.bytes[..self.ends.last().copied().unwrap_or(0)];
-        match simdutf8::basic::from_utf8(all) {
+        let end = self.start + self.ends.last().copied().unwrap_or(0);
+        match simdutf8::basic::from_utf8(&self.batch[self.start..end]) {
             Ok(all) => split(all, 0, self.ends, out),
             Err(_) => {
                 out.clear();
