@@ -127,7 +127,7 @@ impl Records {
     }
 
     /// The cells of the whole batch as text, when they are all valid UTF-8:
-    /// one check for every record (see [`Record::cells_in`]).
+    /// one check for every record (each record then slices its cells from it).
     pub fn text(&self) -> Option<&str> {
         simdutf8::basic::from_utf8(&self.bytes[..self.used]).ok()
     }
