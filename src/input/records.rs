@@ -349,7 +349,9 @@ impl CsvInput {
             if probe {
                 // The end of the input with a record under way: a line break
                 // ends it as the end of the input would, unless it is inside
-                // a quoted cell, where the parser keeps it as text.
+                // a quoted cell, where the parser keeps it as text. (The
+                // parser itself is fed, not a copy: csv_core 0.1's
+                // `Reader::clone` copies only part of its state machine.)
                 input = b"\n";
             } else if !self.started && self.consumed > 0 && input.starts_with(UTF8_BOM) {
                 // The parser drops a byte-order mark at the very start of its
