@@ -3,8 +3,9 @@
 //!
 //! `-o FILE` writes to a temporary file in the same folder and moves it
 //! into place only when the whole report was written, so a failure never
-//! leaves a half-written report (an existing report stays as it was). Writing over an input is refused. A
-//! device or pipe (`-o /dev/null`, a named pipe) is written in place.
+//! leaves a half-written report (an existing report stays as it was).
+//! Writing over an input is refused. A device or pipe (`-o /dev/null`, a
+//! named pipe) is written in place.
 
 use std::borrow::Cow;
 use std::io::{self, BufWriter, Write};
@@ -288,23 +289,17 @@ impl CsvRecords {
 
     /// Appends one field to the current record.
     pub fn field(&mut self, value: &[u8]) {
-        if self.fields > 0 {
-            self.bytes.push(b',');
-        }
-        self.fields += 1;
-        if needs_quotes(value) {
-            self.bytes.push(b'"');
+        let quoted = needs_quotes(value);
+        self.escaped_field(quoted, |out| {
             let mut rest = value;
-            while let Some(i) = memchr::memchr(b'"', rest) {
-                self.bytes.extend_from_slice(&rest[..=i]);
-                self.bytes.push(b'"');
+            // Only a quoted field can hold quotes, doubled when written.
+            while quoted && let Some(i) = memchr::memchr(b'"', rest) {
+                out.extend_from_slice(&rest[..=i]);
+                out.push(b'"');
                 rest = &rest[i + 1..];
             }
-            self.bytes.extend_from_slice(rest);
-            self.bytes.push(b'"');
-        } else {
-            self.bytes.extend_from_slice(value);
-        }
+            out.extend_from_slice(rest);
+        });
     }
 
     /// Appends one field whose bytes `write` appends already in their
