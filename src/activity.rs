@@ -200,18 +200,28 @@ impl Outcome {
 
     /// A note for output: disagreement with a manual level, or why a row is unclassified.
     pub fn note(&self) -> String {
+        let mut out = String::new();
+        self.push_note(&mut out);
+        out
+    }
+
+    /// [`Outcome::note`], appended to `out` (no allocation for the usual
+    /// notes).
+    pub fn push_note(&self, out: &mut String) {
         if let Some(said) = self.rules_said {
-            return format!(
+            use std::fmt::Write;
+            let _ = write!(
+                out,
                 "manual {}; rules say {}",
                 self.label().display(),
                 said.display()
             );
+            return;
         }
-        match (self.category, self.classification.reason) {
-            (Category::Unclassified, Some(reason)) if self.source == Source::Rules => {
-                reason.to_string()
-            }
-            _ => String::new(),
+        if let (Category::Unclassified, Some(reason)) = (self.category, self.classification.reason)
+            && self.source == Source::Rules
+        {
+            out.push_str(reason);
         }
     }
 }

@@ -252,7 +252,9 @@ impl Format<'_> {
             field(rows, text);
             self.matched.write(rows, &o.classification);
             field(rows, o.source.as_str());
-            field(rows, &o.note());
+            text.clear();
+            o.push_note(text);
+            field(rows, text);
             // Cells beyond the header (ragged rows) follow, so nothing is lost.
             for extra in fields.iter().skip(self.headers.len()) {
                 field(rows, extra);
